@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * portredir: destination port redirection for new connections.
+ *
+ * Generic netlink family "portredir" (PORTREDIR_GENL_NAME), version 1.
+ * This header is the whole contract between portredir.ko and userspace.
+ *
+ * Model
+ * -----
+ * Every network namespace has its own rule table. A rule matches new
+ * connections by protocol, destination port (or port range), address family,
+ * direction and, for inbound traffic, the input interface; a hit binds a
+ * conntrack NAT redirect to the target port, on an address of this host
+ * (127.0.0.1 or ::1 for locally generated traffic, the address of the input
+ * interface for traffic from the network), so that replies are translated
+ * back by the NAT core. Packets of established connections never consult the
+ * table: deleting a rule affects new connections only.
+ *
+ * No two rules of a namespace overlap: a new rule is refused when some
+ * packet could match both it and an existing rule (same protocol,
+ * intersecting families, directions and port ranges, and the same interface
+ * or either of them bound to none). Each connection therefore has at most
+ * one matching rule and the order of rules carries no meaning.
+ *
+ * Commands
+ * --------
+ * All commands take and return a struct genlmsghdr followed by attributes of
+ * enum portredir_attr. Commands that change the table need CAP_NET_ADMIN in
+ * the user namespace that owns the network namespace; reading does not.
+ * Every refusal carries an extended ack message naming what was wrong and,
+ * where one attribute is to blame, the offending attribute. Policies are
+ * validated strictly: unknown attributes and trailing data are refused.
+ *
+ * PORTREDIR_CMD_ADD
+ *	Adds the rule in PORTREDIR_A_RULE (required). The rule needs
+ *	PROTO, PORT_MIN and TO_PORT_MIN. Errors:
+ *	EINVAL	malformed rule: unsupported protocol, reversed range, a target
+ *		range whose size is neither 1 nor the size of the port range,
+ *		an interface on a rule that covers local traffic;
+ *	ENODEV	PORTREDIR_RULE_A_IFINDEX names no interface of the namespace;
+ *	EEXIST	the rule overlaps an existing rule;
+ *	ENOMEM	out of memory.
+ *	On success the new rule is announced to the monitor group.
+ *
+ * PORTREDIR_CMD_DEL
+ *	Deletes the rule whose selector (PROTO, PORT_MIN, PORT_MAX, FAMILY,
+ *	DIRECTION, IFINDEX, with the same defaults as ADD) equals the one in
+ *	PORTREDIR_A_RULE exactly. Target attributes are ignored. ENOENT when
+ *	there is no such rule. Connections already redirected by the rule are
+ *	left alone. The deleted rule is announced to the monitor group.
+ *
+ * PORTREDIR_CMD_GET
+ *	Dump only (NLM_F_DUMP): one message per rule, each carrying
+ *	PORTREDIR_A_RULE with every rule attribute filled in, including
+ *	PORTREDIR_RULE_A_CONNECTIONS. A dump interrupted by a change of the
+ *	table is flagged with NLM_F_DUMP_INTR on its messages.
+ *
+ * PORTREDIR_CMD_FLUSH
+ *	Deletes every rule of the namespace. Announced to the monitor group
+ *	as one PORTREDIR_CMD_FLUSH message without attributes.
+ *
+ * PORTREDIR_CMD_REPLACE
+ *	Replaces the whole table with the rules nested in PORTREDIR_A_RULES
+ *	(possibly none), atomically: a packet sees either the old table or
+ *	the new one, never a mix, and on any error nothing changes. Rules are
+ *	checked as for ADD, against each other. Announced to the monitor
+ *	group as a PORTREDIR_CMD_FLUSH followed by one PORTREDIR_CMD_ADD per
+ *	new rule.
+ *
+ * Multicast group PORTREDIR_MCGRP_MONITOR receives PORTREDIR_CMD_ADD,
+ * PORTREDIR_CMD_DEL and PORTREDIR_CMD_FLUSH notifications shaped like the
+ * requests, with the rule completed as a dump would show it. A rule bound to
+ * an interface is deleted, with a PORTREDIR_CMD_DEL notification, when that
+ * interface leaves the namespace.
+ *
+ * Attribute tree
+ * --------------
+ * PORTREDIR_A_RULE: nest of enum portredir_rule_attr
+ *	PORTREDIR_RULE_A_PROTO		u8, IPPROTO_TCP, IPPROTO_UDP or
+ *					IPPROTO_SCTP. Required.
+ *	PORTREDIR_RULE_A_PORT_MIN	u16, host byte order, 1..65535: first
+ *					destination port matched. Required.
+ *	PORTREDIR_RULE_A_PORT_MAX	u16, host byte order, PORT_MIN..65535:
+ *					last destination port matched.
+ *					Default: PORT_MIN.
+ *	PORTREDIR_RULE_A_TO_PORT_MIN	u16, host byte order, 1..65535: target
+ *					port. Required for ADD.
+ *	PORTREDIR_RULE_A_TO_PORT_MAX	u16, host byte order. Default:
+ *					TO_PORT_MIN. When it differs from
+ *					TO_PORT_MIN the target range must have
+ *					as many ports as the matched range and
+ *					the offset is kept: PORT_MIN + n goes to
+ *					TO_PORT_MIN + n. A single target port
+ *					receives every port of the range.
+ *	PORTREDIR_RULE_A_FAMILY		u8, mask of enum portredir_family,
+ *					not 0. Default: both families.
+ *	PORTREDIR_RULE_A_DIRECTION	u8, mask of enum portredir_direction,
+ *					not 0. Default: both directions.
+ *	PORTREDIR_RULE_A_IFINDEX	u32, input interface index, not 0.
+ *					Only with DIRECTION exactly
+ *					PORTREDIR_DIR_INBOUND. Default: any.
+ *	PORTREDIR_RULE_A_CONNECTIONS	u64, output only: connections this rule
+ *					has redirected. Refused on input.
+ *	PORTREDIR_RULE_A_PAD		padding for the u64 above.
+ *
+ * PORTREDIR_A_RULES: nest of PORTREDIR_A_RULE nests (REPLACE only).
+ */
+#ifndef _UAPI_LINUX_PORTREDIR_H
+#define _UAPI_LINUX_PORTREDIR_H
+
+#define PORTREDIR_GENL_NAME		"portredir"
+#define PORTREDIR_GENL_VERSION		1
+#define PORTREDIR_MCGRP_MONITOR		"monitor"
+
+enum portredir_cmd {
+	PORTREDIR_CMD_UNSPEC,
+	PORTREDIR_CMD_ADD,
+	PORTREDIR_CMD_DEL,
+	PORTREDIR_CMD_GET,
+	PORTREDIR_CMD_FLUSH,
+	PORTREDIR_CMD_REPLACE,
+
+	__PORTREDIR_CMD_MAX,
+	PORTREDIR_CMD_MAX = __PORTREDIR_CMD_MAX - 1
+};
+
+enum portredir_attr {
+	PORTREDIR_A_UNSPEC,
+	PORTREDIR_A_RULE,
+	PORTREDIR_A_RULES,
+
+	__PORTREDIR_A_MAX,
+	PORTREDIR_A_MAX = __PORTREDIR_A_MAX - 1
+};
+
+enum portredir_rule_attr {
+	PORTREDIR_RULE_A_UNSPEC,
+	PORTREDIR_RULE_A_PAD,
+	PORTREDIR_RULE_A_PROTO,
+	PORTREDIR_RULE_A_PORT_MIN,
+	PORTREDIR_RULE_A_PORT_MAX,
+	PORTREDIR_RULE_A_TO_PORT_MIN,
+	PORTREDIR_RULE_A_TO_PORT_MAX,
+	PORTREDIR_RULE_A_FAMILY,
+	PORTREDIR_RULE_A_DIRECTION,
+	PORTREDIR_RULE_A_IFINDEX,
+	PORTREDIR_RULE_A_CONNECTIONS,
+
+	__PORTREDIR_RULE_A_MAX,
+	PORTREDIR_RULE_A_MAX = __PORTREDIR_RULE_A_MAX - 1
+};
+
+enum portredir_family {
+	PORTREDIR_FAMILY_IPV4 = 1 << 0,
+	PORTREDIR_FAMILY_IPV6 = 1 << 1,
+
+	PORTREDIR_FAMILY_ALL = PORTREDIR_FAMILY_IPV4 | PORTREDIR_FAMILY_IPV6
+};
+
+enum portredir_direction {
+	/* traffic arriving from the network (NF_INET_PRE_ROUTING) */
+	PORTREDIR_DIR_INBOUND = 1 << 0,
+	/* traffic this host sends to its own addresses (NF_INET_LOCAL_OUT) */
+	PORTREDIR_DIR_LOCAL = 1 << 1,
+
+	PORTREDIR_DIR_ALL = PORTREDIR_DIR_INBOUND | PORTREDIR_DIR_LOCAL
+};
+
+#endif /* _UAPI_LINUX_PORTREDIR_H */
