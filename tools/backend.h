@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef BACKEND_H
+#define BACKEND_H
+
+#include "rule.h"
+
+/*
+ * A backend turns rules into kernel state: "kmod" talks to portredir.ko over
+ * generic netlink, "nft" builds the same rules in an nftables table of its
+ * own. Every operation returns 0 or a negative errno; on failure it may leave
+ * a one-line reason (a kernel extack message, say) in error[], which the
+ * caller prints after "portredir: ".
+ */
+struct backend {
+	const struct backend_ops *ops;
+	void *priv;
+	char error[256];
+};
+
+typedef void (*monitor_fn)(int cmd, const struct redir_rule *rule, void *arg);
+
+struct backend_ops {
+	const char *name;
+	/* -ENOENT: this backend is not available on this kernel. */
+	int (*open)(struct backend *b);
+	void (*close)(struct backend *b);
+	int (*add)(struct backend *b, const struct redir_rule *rule);
+	int (*del)(struct backend *b, const struct redir_rule *rule);
+	int (*list)(struct backend *b, struct rule_list *out);
+	int (*flush)(struct backend *b);
+	/* Atomically replace every rule with @rules. */
+	int (*replace)(struct backend *b, const struct rule_list *rules);
+	/* Calls @fn with a PORTREDIR_CMD_* for each change until interrupted. */
+	int (*monitor)(struct backend *b, monitor_fn fn, void *arg);
+};
+
+extern const struct backend_ops backend_kmod;
+extern const struct backend_ops backend_nft;
+
+#endif
