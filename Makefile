@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level driver for both halves: the module (kmod/, through Kbuild) and the
+# CLI (tools/), plus the test entry points. `make help` lists the targets.
+
+# The kernel that the module is built for and the test VM boots: Debian's
+# default 6.1 flavour, whatever linux-headers-amd64 currently points at.
+VM_KVER ?= $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
+	sed -n 's/.*linux-headers-\([^ ,]*\).*/\1/p')
+ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
+KDIR ?= /lib/modules/$(shell uname -r)/build
+else
+KDIR ?= /lib/modules/$(VM_KVER)/build
+endif
+PREFIX ?= /usr/local
+export PREFIX DESTDIR VM_KVER
+
+all: module tools
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+module-debug:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules ccflags-y+=-DDEBUG
+
+tools:
+	$(MAKE) -C tools
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install INSTALL_MOD_PATH=$(DESTDIR)
+	$(MAKE) -C tools install
+
+# Checks a kernel reviewer runs: W=1, sparse (C=2) and checkpatch.
+style:
+	$(KDIR)/scripts/checkpatch.pl --no-tree --strict --terse -f kmod/*.c kmod/*.h include/uapi/linux/portredir.h
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools clean
+	$(MAKE) -C selftests clean
+
+.PHONY: all module module-debug tools install style sparse clean
