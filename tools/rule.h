@@ -36,5 +36,30 @@ struct rule_list {
 
 int rule_list_append(struct rule_list *list, const struct redir_rule *rule);
 void rule_list_free(struct rule_list *list);
+void rule_list_sort(struct rule_list *list);
+
+unsigned int port_range_size(const struct port_range *range);
+bool port_ranges_intersect(const struct port_range *a, const struct port_range *b);
+/* "well-known" (0-1023), "registered" (1024-49151) or "dynamic" (49152-). */
+const char *port_class(uint16_t port);
+
+const char *rule_proto_name(uint8_t proto);
+bool rule_has_interface(const struct redir_rule *rule);
+/* Could one packet match both rules? The kernel refuses such a pair. */
+bool rules_overlap(const struct redir_rule *a, const struct redir_rule *b);
+int rule_compare(const struct redir_rule *a, const struct redir_rule *b);
+
+enum rule_syntax {
+	RULE_SELECTOR,		/* what del takes: no target */
+	RULE_WITH_TARGET,	/* what add, save and restore take */
+};
+
+/*
+ * Writes @rule in the syntax `add`/`del` parse, with numbers only and
+ * defaults left out ("tcp 80 to 8080 -4 --local"); save prints this.
+ */
+int rule_format(const struct redir_rule *rule, enum rule_syntax syntax,
+		char *buf, size_t len);
+#define RULE_FORMAT_MAX 96
 
 #endif
