@@ -30,9 +30,20 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install INSTALL_MOD_PATH=$(DESTDIR)
 	$(MAKE) -C tools install
 
-# Checks a kernel reviewer runs: W=1, sparse (C=2) and checkpatch.
-style:
-	$(KDIR)/scripts/checkpatch.pl --no-tree --strict --terse -f kmod/*.c kmod/*.h include/uapi/linux/portredir.h
+# Checks a kernel reviewer runs: checkpatch (taken from Debian's kernel
+# source package, which is the only place it ships), W=1 and sparse (C=2).
+KSRC_TARBALL ?= /usr/src/linux-source-6.1.tar.xz
+CHECKPATCH := .build/linux-source-6.1/scripts/checkpatch.pl
+KMOD_SOURCES := $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h)
+
+$(CHECKPATCH): $(KSRC_TARBALL)
+	mkdir -p .build
+	tar -xJf $< -C .build --wildcards 'linux-source-6.1/scripts/checkpatch.pl' \
+		'linux-source-6.1/scripts/spelling.txt' 'linux-source-6.1/scripts/const_structs.checkpatch'
+	touch $@
+
+style: $(CHECKPATCH)
+	$(CHECKPATCH) --no-tree --strict --terse -f $(KMOD_SOURCES) include/uapi/linux/portredir.h
 
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules

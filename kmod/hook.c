@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/portredir.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_nat.h>
+
+#include "compat.h"
+#include "hook.h"
+#include "netns.h"
+#include "rules.h"
+
+static unsigned int portredir_bind(struct sk_buff *skb,
+				   const struct nf_hook_state *state, u16 port)
+{
+	struct nf_nat_range2 range = {
+		.flags = NF_NAT_RANGE_PROTO_SPECIFIED,
+		.min_proto.all = htons(port),
+		.max_proto.all = htons(port),
+	};
+
+	if (state->pf == NFPROTO_IPV4)
+		return portredir_redirect_ipv4(skb, &range, state->hook);
+	return nf_nat_redirect_ipv6(skb, &range, state->hook);
+}
+
+/*
+ * Called by the NAT core for the first packet of a connection that has no
+ * destination binding yet; established packets never get here.
+ */
+static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	struct portredir_net *pn = portredir_pernet(state->net);
+	const struct nf_conntrack_tuple *tuple;
+	struct portredir_ruleset *rs;
+	enum ip_conntrack_info ctinfo;
+	struct portredir_rule *rule;
+	struct nf_conn *ct;
+	u8 family, direction;
+	u16 port;
+
+	rs = rcu_dereference(pn->ruleset);
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!rs || !ct)
+		return NF_ACCEPT;
+
+	tuple = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	switch (tuple->dst.protonum) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		break;
+	default:
+		return NF_ACCEPT;
+	}
+
+	port = ntohs(tuple->dst.u.all);
+	family = state->pf == NFPROTO_IPV4 ? PORTREDIR_FAMILY_IPV4 :
+					     PORTREDIR_FAMILY_IPV6;
+	direction = state->hook == NF_INET_PRE_ROUTING ? PORTREDIR_DIR_INBOUND :
+							 PORTREDIR_DIR_LOCAL;
+	rule = portredir_rule_lookup(rs, tuple->dst.protonum, port, family,
+				     direction, state->in ? state->in->ifindex : 0);
+	if (!rule)
+		return NF_ACCEPT;
+
+	atomic64_inc(&rule->connections);
+	return portredir_bind(skb, state, portredir_rule_target(rule, port));
+}
+
+static const struct nf_hook_ops portredir_nat_ops[] = {
+	{
+		.hook		= portredir_nat_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP_PRI_NAT_DST,
+	},
+	{
+		.hook		= portredir_nat_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_NAT_DST,
+	},
+	{
+		.hook		= portredir_nat_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP6_PRI_NAT_DST,
+	},
+	{
+		.hook		= portredir_nat_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_NAT_DST,
+	},
+};
+
+static int portredir_nat_register(struct net *net, const struct nf_hook_ops *ops)
+{
+	if (ops->pf == NFPROTO_IPV4)
+		return nf_nat_ipv4_register_fn(net, ops);
+	return nf_nat_ipv6_register_fn(net, ops);
+}
+
+static void portredir_nat_unregister(struct net *net,
+				     const struct nf_hook_ops *ops)
+{
+	if (ops->pf == NFPROTO_IPV4)
+		nf_nat_ipv4_unregister_fn(net, ops);
+	else
+		nf_nat_ipv6_unregister_fn(net, ops);
+}
+
+/**
+ * portredir_hooks_register - start redirecting in a namespace
+ * @net: the namespace, with its portredir lock held
+ *
+ * Takes conntrack for both families and hooks into the NAT core at
+ * PRE_ROUTING and LOCAL_OUT. Called once, for the namespace's first rule.
+ *
+ * Return: 0 or a negative errno, with nothing held.
+ */
+int portredir_hooks_register(struct net *net)
+{
+	unsigned int i;
+	int err;
+
+	err = nf_ct_netns_get(net, NFPROTO_INET);
+	if (err)
+		return err;
+
+	for (i = 0; i < ARRAY_SIZE(portredir_nat_ops); i++) {
+		err = portredir_nat_register(net, &portredir_nat_ops[i]);
+		if (err)
+			goto err_unregister;
+	}
+	return 0;
+
+err_unregister:
+	while (i--)
+		portredir_nat_unregister(net, &portredir_nat_ops[i]);
+	nf_ct_netns_put(net, NFPROTO_INET);
+	return err;
+}
+
+/* Undoes portredir_hooks_register(), at namespace or module exit only. */
+void portredir_hooks_unregister(struct net *net)
+{
+	unsigned int i = ARRAY_SIZE(portredir_nat_ops);
+
+	while (i--)
+		portredir_nat_unregister(net, &portredir_nat_ops[i]);
+	nf_ct_netns_put(net, NFPROTO_INET);
+}

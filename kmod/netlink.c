@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/netdevice.h>
+#include <linux/portredir.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "compat.h"
+#include "hook.h"
+#include "netlink.h"
+#include "netns.h"
+#include "rules.h"
+
+static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] = {
+	[PORTREDIR_RULE_A_PROTO]	= { .type = NLA_U8 },
+	[PORTREDIR_RULE_A_PORT_MIN]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[PORTREDIR_RULE_A_PORT_MAX]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[PORTREDIR_RULE_A_TO_PORT_MIN]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[PORTREDIR_RULE_A_TO_PORT_MAX]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[PORTREDIR_RULE_A_FAMILY]	= NLA_POLICY_RANGE(NLA_U8, 1, PORTREDIR_FAMILY_ALL),
+	[PORTREDIR_RULE_A_DIRECTION]	= NLA_POLICY_RANGE(NLA_U8, 1, PORTREDIR_DIR_ALL),
+	[PORTREDIR_RULE_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[PORTREDIR_RULE_A_CONNECTIONS]	= { .type = NLA_REJECT },
+};
+
+static const struct nla_policy portredir_policy[PORTREDIR_A_MAX + 1] = {
+	[PORTREDIR_A_RULE]	= NLA_POLICY_NESTED(portredir_rule_policy),
+	[PORTREDIR_A_RULES]	= NLA_POLICY_NESTED_ARRAY(portredir_rule_policy),
+};
+
+static struct genl_family portredir_family;
+
+static const struct genl_multicast_group portredir_mcgrps[] = {
+	{ .name = PORTREDIR_MCGRP_MONITOR },
+};
+
+/**
+ * struct portredir_rule_spec - a rule as userspace asked for it
+ * @sel: what it matches
+ * @to_min: target port
+ * @to_max: last target port
+ */
+struct portredir_rule_spec {
+	struct portredir_selector sel;
+	u16 to_min;
+	u16 to_max;
+};
+
+static u16 portredir_get_u16(const struct nlattr *attr, u16 fallback)
+{
+	return attr ? nla_get_u16(attr) : fallback;
+}
+
+static u8 portredir_get_u8(const struct nlattr *attr, u8 fallback)
+{
+	return attr ? nla_get_u8(attr) : fallback;
+}
+
+static int portredir_check_target(struct nlattr **tb,
+				  const struct portredir_rule_spec *spec,
+				  struct netlink_ext_ack *extack)
+{
+	unsigned int ports = spec->sel.port_max - spec->sel.port_min + 1;
+	unsigned int targets = spec->to_max - spec->to_min + 1;
+
+	if (spec->to_max < spec->to_min) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[PORTREDIR_RULE_A_TO_PORT_MAX],
+				    "target range is reversed");
+		return -EINVAL;
+	}
+	if (targets != 1 && targets != ports) {
+		PORTREDIR_ERR_FMT(extack,
+				  "target range must be one port or as long as the port range",
+				  "target range has %u ports, port range has %u",
+				  targets, ports);
+		NL_SET_BAD_ATTR(extack, tb[PORTREDIR_RULE_A_TO_PORT_MAX]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int portredir_check_ifindex(struct net *net, struct nlattr **tb,
+				   const struct portredir_selector *sel,
+				   struct netlink_ext_ack *extack)
+{
+	bool found;
+
+	if (!sel->ifindex)
+		return 0;
+	if (sel->direction != PORTREDIR_DIR_INBOUND) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[PORTREDIR_RULE_A_IFINDEX],
+				    "an interface can only be matched on inbound traffic");
+		return -EINVAL;
+	}
+	rcu_read_lock();
+	found = dev_get_by_index_rcu(net, sel->ifindex);
+	rcu_read_unlock();
+	if (!found) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[PORTREDIR_RULE_A_IFINDEX],
+				    "no such interface in this network namespace");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int portredir_parse_rule(struct net *net, const struct nlattr *nest,
+				bool want_target, struct portredir_rule_spec *spec,
+				struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[PORTREDIR_RULE_A_MAX + 1];
+	struct portredir_selector *sel = &spec->sel;
+	int err;
+
+	err = nla_parse_nested(tb, PORTREDIR_RULE_A_MAX, nest,
+			       portredir_rule_policy, extack);
+	if (err)
+		return err;
+
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, PORTREDIR_RULE_A_PROTO)) {
+		NL_SET_ERR_MSG_MOD(extack, "rule needs a protocol");
+		return -EINVAL;
+	}
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, PORTREDIR_RULE_A_PORT_MIN)) {
+		NL_SET_ERR_MSG_MOD(extack, "rule needs a port");
+		return -EINVAL;
+	}
+	if (want_target &&
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, PORTREDIR_RULE_A_TO_PORT_MIN)) {
+		NL_SET_ERR_MSG_MOD(extack, "rule needs a target port");
+		return -EINVAL;
+	}
+
+	sel->proto = nla_get_u8(tb[PORTREDIR_RULE_A_PROTO]);
+	if (sel->proto != IPPROTO_TCP && sel->proto != IPPROTO_UDP &&
+	    sel->proto != IPPROTO_SCTP) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[PORTREDIR_RULE_A_PROTO],
+				    "protocol must be TCP, UDP or SCTP");
+		return -EINVAL;
+	}
+	sel->port_min = nla_get_u16(tb[PORTREDIR_RULE_A_PORT_MIN]);
+	sel->port_max = portredir_get_u16(tb[PORTREDIR_RULE_A_PORT_MAX],
+					  sel->port_min);
+	if (sel->port_max < sel->port_min) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[PORTREDIR_RULE_A_PORT_MAX],
+				    "port range is reversed");
+		return -EINVAL;
+	}
+	sel->family = portredir_get_u8(tb[PORTREDIR_RULE_A_FAMILY],
+				       PORTREDIR_FAMILY_ALL);
+	sel->direction = portredir_get_u8(tb[PORTREDIR_RULE_A_DIRECTION],
+					  PORTREDIR_DIR_ALL);
+	sel->ifindex = tb[PORTREDIR_RULE_A_IFINDEX] ?
+		       nla_get_u32(tb[PORTREDIR_RULE_A_IFINDEX]) : 0;
+	err = portredir_check_ifindex(net, tb, sel, extack);
+	if (err || !want_target)
+		return err;
+
+	spec->to_min = nla_get_u16(tb[PORTREDIR_RULE_A_TO_PORT_MIN]);
+	spec->to_max = portredir_get_u16(tb[PORTREDIR_RULE_A_TO_PORT_MAX],
+					 spec->to_min);
+	return portredir_check_target(tb, spec, extack);
+}
+
+static int portredir_fill_rule(struct sk_buff *skb,
+			       const struct portredir_rule *rule)
+{
+	const struct portredir_selector *sel = &rule->sel;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, PORTREDIR_A_RULE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, PORTREDIR_RULE_A_PROTO, sel->proto) ||
+	    nla_put_u16(skb, PORTREDIR_RULE_A_PORT_MIN, sel->port_min) ||
+	    nla_put_u16(skb, PORTREDIR_RULE_A_PORT_MAX, sel->port_max) ||
+	    nla_put_u16(skb, PORTREDIR_RULE_A_TO_PORT_MIN, rule->to_min) ||
+	    nla_put_u16(skb, PORTREDIR_RULE_A_TO_PORT_MAX, rule->to_max) ||
+	    nla_put_u8(skb, PORTREDIR_RULE_A_FAMILY, sel->family) ||
+	    nla_put_u8(skb, PORTREDIR_RULE_A_DIRECTION, sel->direction) ||
+	    (sel->ifindex &&
+	     nla_put_u32(skb, PORTREDIR_RULE_A_IFINDEX, sel->ifindex)) ||
+	    nla_put_u64_64bit(skb, PORTREDIR_RULE_A_CONNECTIONS,
+			      atomic64_read(&rule->connections),
+			      PORTREDIR_RULE_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/**
+ * portredir_netlink_notify - tell the monitor group about a change
+ * @net: the namespace that changed
+ * @cmd: PORTREDIR_CMD_ADD, PORTREDIR_CMD_DEL or PORTREDIR_CMD_FLUSH
+ * @rule: the rule added or deleted, NULL for a flush
+ */
+void portredir_netlink_notify(struct net *net, u8 cmd,
+			      const struct portredir_rule *rule)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!genl_has_listeners(&portredir_family, net, 0))
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &portredir_family, 0, cmd);
+	if (!hdr || (rule && portredir_fill_rule(skb, rule))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&portredir_family, net, skb, 0, 0, GFP_KERNEL);
+}
+
+/* The namespace's rule set, created on first use; the caller holds the lock. */
+static struct portredir_ruleset *portredir_get_ruleset(struct portredir_net *pn)
+{
+	struct portredir_ruleset *rs;
+
+	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
+	if (rs)
+		return rs;
+	rs = portredir_ruleset_create();
+	if (rs)
+		rcu_assign_pointer(pn->ruleset, rs);
+	return rs;
+}
+
+/*
+ * Hooks stay registered once taken: connections bound by a deleted rule
+ * still need the NAT core to translate their packets.
+ */
+static int portredir_hold_hooks(struct net *net, struct portredir_net *pn,
+				struct netlink_ext_ack *extack)
+{
+	int err;
+
+	if (pn->hooks_registered)
+		return 0;
+	err = portredir_hooks_register(net);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot register with the NAT core");
+		return err;
+	}
+	pn->hooks_registered = true;
+	return 0;
+}
+
+static int portredir_add_locked(struct net *net, struct portredir_net *pn,
+				const struct portredir_rule_spec *spec,
+				struct netlink_ext_ack *extack)
+{
+	struct portredir_ruleset *rs;
+	struct portredir_rule *rule;
+	int err;
+
+	rs = portredir_get_ruleset(pn);
+	if (!rs)
+		return -ENOMEM;
+	rule = portredir_rule_insert(rs, &spec->sel, spec->to_min, spec->to_max,
+				     extack);
+	if (IS_ERR(rule))
+		return PTR_ERR(rule);
+	err = portredir_hold_hooks(net, pn, extack);
+	if (err) {
+		portredir_rule_remove(rs, rule);
+		return err;
+	}
+	pn->generation++;
+	portredir_netlink_notify(net, PORTREDIR_CMD_ADD, rule);
+	return 0;
+}
+
+static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct portredir_net *pn = portredir_pernet(net);
+	struct portredir_rule_spec spec;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, PORTREDIR_A_RULE)) {
+		GENL_SET_ERR_MSG(info, "missing rule");
+		return -EINVAL;
+	}
+	err = portredir_parse_rule(net, info->attrs[PORTREDIR_A_RULE], true,
+				   &spec, info->extack);
+	if (err)
+		return err;
+
+	mutex_lock(&pn->lock);
+	err = portredir_add_locked(net, pn, &spec, info->extack);
+	mutex_unlock(&pn->lock);
+	return err;
+}
+
+static int portredir_cmd_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct portredir_net *pn = portredir_pernet(net);
+	struct portredir_rule_spec spec;
+	struct portredir_ruleset *rs;
+	struct portredir_rule *rule = NULL;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, PORTREDIR_A_RULE)) {
+		GENL_SET_ERR_MSG(info, "missing rule");
+		return -EINVAL;
+	}
+	err = portredir_parse_rule(net, info->attrs[PORTREDIR_A_RULE], false,
+				   &spec, info->extack);
+	if (err)
+		return err;
+
+	mutex_lock(&pn->lock);
+	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
+	if (rs)
+		rule = portredir_rule_find(rs, &spec.sel);
+	if (rule) {
+		portredir_netlink_notify(net, PORTREDIR_CMD_DEL, rule);
+		portredir_rule_remove(rs, rule);
+		pn->generation++;
+	}
+	mutex_unlock(&pn->lock);
+
+	if (!rule) {
+		GENL_SET_ERR_MSG(info, "no such rule");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Swaps in @new (may be NULL) and frees the old set once readers are done. */
+static void portredir_swap_ruleset(struct portredir_net *pn,
+				   struct portredir_ruleset *new)
+{
+	struct portredir_ruleset *old;
+
+	old = rcu_replace_pointer(pn->ruleset, new, lockdep_is_held(&pn->lock));
+	pn->generation++;
+	synchronize_rcu();
+	portredir_ruleset_destroy(old);
+}
+
+static int portredir_cmd_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct portredir_net *pn = portredir_pernet(net);
+
+	mutex_lock(&pn->lock);
+	portredir_swap_ruleset(pn, NULL);
+	portredir_netlink_notify(net, PORTREDIR_CMD_FLUSH, NULL);
+	mutex_unlock(&pn->lock);
+	return 0;
+}
+
+static int portredir_build_ruleset(struct net *net, const struct nlattr *rules,
+				   struct portredir_ruleset *rs,
+				   struct netlink_ext_ack *extack)
+{
+	struct portredir_rule_spec spec;
+	struct portredir_rule *rule;
+	struct nlattr *nest;
+	int rem, err;
+
+	nla_for_each_nested(nest, rules, rem) {
+		err = portredir_parse_rule(net, nest, true, &spec, extack);
+		if (err)
+			return err;
+		rule = portredir_rule_insert(rs, &spec.sel, spec.to_min,
+					     spec.to_max, extack);
+		if (IS_ERR(rule)) {
+			NL_SET_BAD_ATTR(extack, nest);
+			return PTR_ERR(rule);
+		}
+	}
+	return 0;
+}
+
+static void portredir_notify_ruleset(struct net *net,
+				     const struct portredir_ruleset *rs)
+{
+	const struct portredir_rule *rule;
+
+	portredir_netlink_notify(net, PORTREDIR_CMD_FLUSH, NULL);
+	if (!rs)
+		return;
+	list_for_each_entry(rule, &rs->rules, list)
+		portredir_netlink_notify(net, PORTREDIR_CMD_ADD, rule);
+}
+
+static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct portredir_net *pn = portredir_pernet(net);
+	struct portredir_ruleset *rs = NULL;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, PORTREDIR_A_RULES)) {
+		GENL_SET_ERR_MSG(info, "missing rule list");
+		return -EINVAL;
+	}
+	if (nla_len(info->attrs[PORTREDIR_A_RULES])) {
+		rs = portredir_ruleset_create();
+		if (!rs)
+			return -ENOMEM;
+		err = portredir_build_ruleset(net, info->attrs[PORTREDIR_A_RULES],
+					      rs, info->extack);
+		if (err)
+			goto err_destroy;
+	}
+
+	mutex_lock(&pn->lock);
+	if (rs) {
+		err = portredir_hold_hooks(net, pn, info->extack);
+		if (err) {
+			mutex_unlock(&pn->lock);
+			goto err_destroy;
+		}
+	}
+	portredir_swap_ruleset(pn, rs);
+	portredir_notify_ruleset(net, rs);
+	mutex_unlock(&pn->lock);
+	return 0;
+
+err_destroy:
+	portredir_ruleset_destroy(rs);
+	return err;
+}
+
+static int portredir_dump_rule(struct sk_buff *skb, struct netlink_callback *cb,
+			       const struct portredir_rule *rule)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &portredir_family, NLM_F_MULTI, PORTREDIR_CMD_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (portredir_fill_rule(skb, rule)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* cb->args[0]: rules already dumped. */
+static int portredir_cmd_get_dump(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct portredir_net *pn = portredir_pernet(sock_net(skb->sk));
+	const struct portredir_rule *rule;
+	struct portredir_ruleset *rs;
+	unsigned long skip = cb->args[0], done = 0;
+
+	mutex_lock(&pn->lock);
+	cb->seq = pn->generation;
+	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
+	if (rs) {
+		list_for_each_entry(rule, &rs->rules, list) {
+			if (done++ < skip)
+				continue;
+			if (portredir_dump_rule(skb, cb, rule)) {
+				done--;
+				break;
+			}
+		}
+	}
+	mutex_unlock(&pn->lock);
+	cb->args[0] = done;
+	return skb->len;
+}
+
+static const struct genl_small_ops portredir_ops[] = {
+	{
+		.cmd	= PORTREDIR_CMD_ADD,
+		.doit	= portredir_cmd_add,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_DEL,
+		.doit	= portredir_cmd_del,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_GET,
+		.dumpit	= portredir_cmd_get_dump,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_FLUSH,
+		.doit	= portredir_cmd_flush,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE,
+		.doit	= portredir_cmd_replace,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static struct genl_family portredir_family __ro_after_init = {
+	.name		= PORTREDIR_GENL_NAME,
+	.version	= PORTREDIR_GENL_VERSION,
+	.maxattr	= PORTREDIR_A_MAX,
+	.policy		= portredir_policy,
+	.netnsok	= true,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.small_ops	= portredir_ops,
+	.n_small_ops	= ARRAY_SIZE(portredir_ops),
+	.resv_start_op	= PORTREDIR_CMD_REPLACE + 1,
+	.mcgrps		= portredir_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(portredir_mcgrps),
+};
+
+int __init portredir_netlink_init(void)
+{
+	return genl_register_family(&portredir_family);
+}
+
+void portredir_netlink_uninit(void)
+{
+	genl_unregister_family(&portredir_family);
+}
