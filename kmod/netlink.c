@@ -512,7 +512,7 @@ static struct genl_family portredir_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= portredir_ops,
 	.n_small_ops	= ARRAY_SIZE(portredir_ops),
-	.resv_start_op	= PORTREDIR_CMD_REPLACE + 1,
+	.resv_start_op	= PORTREDIR_CMD_ADD,
 	.mcgrps		= portredir_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(portredir_mcgrps),
 };

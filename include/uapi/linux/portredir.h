@@ -34,9 +34,13 @@
  * PORTREDIR_CMD_ADD
  *	Adds the rule in PORTREDIR_A_RULE (required). The rule needs
  *	PROTO, PORT_MIN and TO_PORT_MIN. Errors:
- *	EINVAL	malformed rule: unsupported protocol, reversed range, a target
- *		range whose size is neither 1 nor the size of the port range,
- *		an interface on a rule that covers local traffic;
+ *	ERANGE	an attribute outside the range its policy allows (port 0,
+ *		an unknown family or direction bit): the policy check of the
+ *		netlink core, with its own extack message;
+ *	EINVAL	malformed rule: missing or unknown attributes, unsupported
+ *		protocol, reversed range, a target range whose size is
+ *		neither 1 nor the size of the port range, an interface on a
+ *		rule that covers local traffic;
  *	ENODEV	PORTREDIR_RULE_A_IFINDEX names no interface of the namespace;
  *	EEXIST	the rule overlaps an existing rule;
  *	ENOMEM	out of memory.

@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink API of portredir.ko, spoken raw: what a client that
+ * is not our CLI may send, malformed messages included. Every refusal must
+ * come back as an errno with an extack message and change nothing.
+ *
+ * Each test runs in a network namespace of its own.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/portredir.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define BUF_SIZE 65536
+
+struct msg {
+	char buf[BUF_SIZE];
+	struct nlmsghdr *nlh;
+	struct nlattr *nest[4];
+	int depth;
+};
+
+struct nl {
+	int fd;
+	uint16_t family;
+	uint32_t mcgrp;
+	uint32_t seq;
+	char extack[256];
+};
+
+static void *msg_tail(struct msg *m)
+{
+	return (char *)m->nlh + NLMSG_ALIGN(m->nlh->nlmsg_len);
+}
+
+static void msg_put(struct msg *m, uint16_t type, const void *data, size_t len)
+{
+	struct nlattr *a = msg_tail(m);
+
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	m->nlh->nlmsg_len = NLMSG_ALIGN(m->nlh->nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+static void msg_u8(struct msg *m, uint16_t type, uint8_t v)
+{
+	msg_put(m, type, &v, sizeof(v));
+}
+
+static void msg_u16(struct msg *m, uint16_t type, uint16_t v)
+{
+	msg_put(m, type, &v, sizeof(v));
+}
+
+static void msg_u32(struct msg *m, uint16_t type, uint32_t v)
+{
+	msg_put(m, type, &v, sizeof(v));
+}
+
+static void msg_nest(struct msg *m, uint16_t type)
+{
+	m->nest[m->depth++] = msg_tail(m);
+	msg_put(m, type | NLA_F_NESTED, NULL, 0);
+}
+
+static void msg_nest_end(struct msg *m)
+{
+	struct nlattr *a = m->nest[--m->depth];
+
+	a->nla_len = (char *)msg_tail(m) - (char *)a;
+}
+
+static void msg_init(struct msg *m, uint16_t type, uint16_t flags, uint8_t cmd)
+{
+	struct genlmsghdr *g;
+
+	memset(m->buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+	m->nlh = (struct nlmsghdr *)m->buf;
+	m->nlh->nlmsg_type = type;
+	m->nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	m->nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN;
+	m->depth = 0;
+	g = NLMSG_DATA(m->nlh);
+	g->cmd = cmd;
+	g->version = PORTREDIR_GENL_VERSION;
+}
+
+static void extack_copy(struct nl *nl, const struct nlmsghdr *h)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	const struct nlattr *a;
+	int off = NLMSG_HDRLEN + sizeof(*e);
+
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+	for (; off + NLA_HDRLEN <= (int)h->nlmsg_len; off += NLA_ALIGN(a->nla_len)) {
+		a = (const void *)((const char *)h + off);
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
+			snprintf(nl->extack, sizeof(nl->extack), "%s",
+				 (const char *)a + NLA_HDRLEN);
+	}
+}
+
+typedef void (*msg_fn)(const struct nlmsghdr *h, void *arg);
+
+/* Sends @m and reads until its ack; returns 0 or a negative errno. */
+static int nl_talk(struct nl *nl, struct msg *m, msg_fn fn, void *arg)
+{
+	static char rbuf[BUF_SIZE];
+	struct nlmsghdr *h;
+	ssize_t n;
+
+	m->nlh->nlmsg_seq = ++nl->seq;
+	nl->extack[0] = '\0';
+	if (send(nl->fd, m->nlh, m->nlh->nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		n = recv(nl->fd, rbuf, sizeof(rbuf), 0);
+		if (n < 0)
+			return -errno;
+		for (h = (void *)rbuf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != nl->seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				extack_copy(nl, h);
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			}
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (fn)
+				fn(h, arg);
+		}
+	}
+}
+
+static const struct nlattr *attr_find(const void *start, int len, uint16_t type)
+{
+	const struct nlattr *a;
+
+	for (a = start; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	     a->nla_len <= len;
+	     len -= NLA_ALIGN(a->nla_len),
+	     a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len)))
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+	return NULL;
+}
+
+static const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + NLA_HDRLEN;
+}
+
+static void family_cb(const struct nlmsghdr *h, void *arg)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(h);
+	int len = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	const struct nlattr *a, *grps, *grp, *id;
+	struct nl *nl = arg;
+
+	a = attr_find(g + 1, len, CTRL_ATTR_FAMILY_ID);
+	if (a)
+		nl->family = *(const uint16_t *)attr_data(a);
+	grps = attr_find(g + 1, len, CTRL_ATTR_MCAST_GROUPS);
+	if (!grps)
+		return;
+	grp = attr_find(attr_data(grps), grps->nla_len - NLA_HDRLEN, 1);
+	if (!grp)
+		return;
+	id = attr_find(attr_data(grp), grp->nla_len - NLA_HDRLEN, CTRL_ATTR_MCAST_GRP_ID);
+	if (id)
+		nl->mcgrp = *(const uint32_t *)attr_data(id);
+}
+
+static int nl_open(struct nl *nl)
+{
+	int one = 1;
+	struct msg *m = calloc(1, sizeof(*m));
+
+	memset(nl, 0, sizeof(*nl));
+	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (nl->fd < 0 || !m)
+		return -errno;
+	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	msg_init(m, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY);
+	msg_put(m, CTRL_ATTR_FAMILY_NAME, PORTREDIR_GENL_NAME,
+		sizeof(PORTREDIR_GENL_NAME));
+	((struct genlmsghdr *)NLMSG_DATA(m->nlh))->version = 1;
+	one = nl_talk(nl, m, family_cb, nl);
+	free(m);
+	return one;
+}
+
+struct rule {
+	uint8_t proto;
+	uint16_t port_min, port_max, to_min, to_max;
+	uint8_t family, direction;
+	uint32_t ifindex;
+};
+
+static void msg_rule(struct msg *m, const struct rule *r)
+{
+	msg_nest(m, PORTREDIR_A_RULE);
+	if (r->proto)
+		msg_u8(m, PORTREDIR_RULE_A_PROTO, r->proto);
+	if (r->port_min)
+		msg_u16(m, PORTREDIR_RULE_A_PORT_MIN, r->port_min);
+	if (r->port_max)
+		msg_u16(m, PORTREDIR_RULE_A_PORT_MAX, r->port_max);
+	if (r->to_min)
+		msg_u16(m, PORTREDIR_RULE_A_TO_PORT_MIN, r->to_min);
+	if (r->to_max)
+		msg_u16(m, PORTREDIR_RULE_A_TO_PORT_MAX, r->to_max);
+	if (r->family)
+		msg_u8(m, PORTREDIR_RULE_A_FAMILY, r->family);
+	if (r->direction)
+		msg_u8(m, PORTREDIR_RULE_A_DIRECTION, r->direction);
+	if (r->ifindex)
+		msg_u32(m, PORTREDIR_RULE_A_IFINDEX, r->ifindex);
+	msg_nest_end(m);
+}
+
+static int rule_cmd(struct nl *nl, struct msg *m, uint8_t cmd, const struct rule *r)
+{
+	msg_init(m, nl->family, 0, cmd);
+	msg_rule(m, r);
+	return nl_talk(nl, m, NULL, NULL);
+}
+
+struct dump {
+	int count;
+	struct rule last;
+	uint64_t connections;
+	int has_connections;
+};
+
+static void dump_cb(const struct nlmsghdr *h, void *arg)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(h);
+	const struct nlattr *rule, *a;
+	struct dump *d = arg;
+	int len;
+
+	rule = attr_find(g + 1, h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN,
+			 PORTREDIR_A_RULE);
+	if (!rule)
+		return;
+	d->count++;
+	len = rule->nla_len - NLA_HDRLEN;
+	memset(&d->last, 0, sizeof(d->last));
+#define GET(attr, field, type) \
+	do { \
+		a = attr_find(attr_data(rule), len, attr); \
+		if (a) \
+			d->last.field = *(const type *)attr_data(a); \
+	} while (0)
+	GET(PORTREDIR_RULE_A_PROTO, proto, uint8_t);
+	GET(PORTREDIR_RULE_A_PORT_MIN, port_min, uint16_t);
+	GET(PORTREDIR_RULE_A_PORT_MAX, port_max, uint16_t);
+	GET(PORTREDIR_RULE_A_TO_PORT_MIN, to_min, uint16_t);
+	GET(PORTREDIR_RULE_A_TO_PORT_MAX, to_max, uint16_t);
+	GET(PORTREDIR_RULE_A_FAMILY, family, uint8_t);
+	GET(PORTREDIR_RULE_A_DIRECTION, direction, uint8_t);
+	GET(PORTREDIR_RULE_A_IFINDEX, ifindex, uint32_t);
+#undef GET
+	a = attr_find(attr_data(rule), len, PORTREDIR_RULE_A_CONNECTIONS);
+	d->has_connections = !!a;
+	if (a)
+		memcpy(&d->connections, attr_data(a), sizeof(d->connections));
+}
+
+static int dump_rules(struct nl *nl, struct msg *m, struct dump *d)
+{
+	memset(d, 0, sizeof(*d));
+	msg_init(m, nl->family, NLM_F_DUMP, PORTREDIR_CMD_GET);
+	return nl_talk(nl, m, dump_cb, d);
+}
+
+static const struct rule http = {
+	.proto = IPPROTO_TCP, .port_min = 80, .to_min = 8080,
+};
+
+FIXTURE(api) {
+	struct nl nl;
+	struct msg *m;
+};
+
+FIXTURE_SETUP(api)
+{
+	int err;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	self->m = calloc(1, sizeof(*self->m));
+	ASSERT_NE(NULL, self->m);
+	err = nl_open(&self->nl);
+	if (err == -ENOENT)
+		SKIP(return, "portredir module not loaded");
+	ASSERT_EQ(0, err);
+	ASSERT_NE(0, self->nl.family);
+}
+
+FIXTURE_TEARDOWN(api)
+{
+	close(self->nl.fd);
+	free(self->m);
+}
+
+TEST_F(api, add_dump_del)
+{
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	ASSERT_EQ(1, d.count);
+	EXPECT_EQ(IPPROTO_TCP, d.last.proto);
+	EXPECT_EQ(80, d.last.port_min);
+	EXPECT_EQ(80, d.last.port_max);
+	EXPECT_EQ(8080, d.last.to_min);
+	EXPECT_EQ(8080, d.last.to_max);
+	EXPECT_EQ(PORTREDIR_FAMILY_ALL, d.last.family);
+	EXPECT_EQ(PORTREDIR_DIR_ALL, d.last.direction);
+	EXPECT_EQ(0, d.last.ifindex);
+	EXPECT_TRUE(d.has_connections);
+	EXPECT_EQ(0, d.connections);
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+}
+
+TEST_F(api, duplicate_and_overlap)
+{
+	struct rule range = { .proto = IPPROTO_TCP, .port_min = 70,
+			      .port_max = 90, .to_min = 9000 };
+	struct rule v6 = { .proto = IPPROTO_TCP, .port_min = 80, .to_min = 1,
+			   .family = PORTREDIR_FAMILY_IPV6 };
+	struct rule udp = { .proto = IPPROTO_UDP, .port_min = 80, .to_min = 1 };
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	EXPECT_EQ(-EEXIST, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	EXPECT_STREQ("portredir: rule already exists", self->nl.extack);
+	EXPECT_EQ(-EEXIST, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &range));
+	EXPECT_STREQ("portredir: rule overlaps an existing rule", self->nl.extack);
+	EXPECT_EQ(-EEXIST, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &v6));
+	EXPECT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &udp));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(2, d.count);
+}
+
+TEST_F(api, del_missing)
+{
+	struct rule v4 = http;
+	struct dump d;
+
+	EXPECT_EQ(-ENOENT, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	EXPECT_STREQ("no such rule", self->nl.extack);
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	/* del matches the selector exactly, not any rule covering the port */
+	v4.family = PORTREDIR_FAMILY_IPV4;
+	EXPECT_EQ(-ENOENT, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &v4));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+}
+
+struct bad_rule {
+	const char *name;
+	struct rule rule;
+	int err;
+	const char *extack;
+};
+
+static const struct bad_rule bad_rules[] = {
+	{ "no protocol", { .port_min = 80, .to_min = 8080 },
+	  -EINVAL, "portredir: rule needs a protocol" },
+	{ "no port", { .proto = IPPROTO_TCP, .to_min = 8080 },
+	  -EINVAL, "portredir: rule needs a port" },
+	{ "no target", { .proto = IPPROTO_TCP, .port_min = 80 },
+	  -EINVAL, "portredir: rule needs a target port" },
+	{ "icmp", { .proto = IPPROTO_ICMP, .port_min = 80, .to_min = 8080 },
+	  -EINVAL, "protocol must be TCP, UDP or SCTP" },
+	{ "reversed", { .proto = IPPROTO_TCP, .port_min = 90, .port_max = 80,
+			.to_min = 8080 }, -EINVAL, "port range is reversed" },
+	{ "reversed target", { .proto = IPPROTO_TCP, .port_min = 80,
+			       .to_min = 9000, .to_max = 8000 },
+	  -EINVAL, "target range is reversed" },
+	{ "size mismatch", { .proto = IPPROTO_TCP, .port_min = 80,
+			     .port_max = 89, .to_min = 9000, .to_max = 9004 },
+	  -EINVAL, NULL },
+	{ "family 4", { .proto = IPPROTO_TCP, .port_min = 80, .to_min = 1,
+			.family = 4 }, -ERANGE, NULL },
+	{ "direction 4", { .proto = IPPROTO_TCP, .port_min = 80, .to_min = 1,
+			   .direction = 4 }, -ERANGE, NULL },
+	{ "dev on local", { .proto = IPPROTO_TCP, .port_min = 80, .to_min = 1,
+			    .ifindex = 1 },
+	  -EINVAL, "an interface can only be matched on inbound traffic" },
+	{ "no such dev", { .proto = IPPROTO_TCP, .port_min = 80, .to_min = 1,
+			   .ifindex = 999, .direction = PORTREDIR_DIR_INBOUND },
+	  -ENODEV, "no such interface in this network namespace" },
+};
+
+TEST_F(api, bad_rules_change_nothing)
+{
+	unsigned int i;
+	struct dump d;
+
+	for (i = 0; i < sizeof(bad_rules) / sizeof(bad_rules[0]); i++) {
+		const struct bad_rule *b = &bad_rules[i];
+
+		TH_LOG("%s", b->name);
+		EXPECT_EQ(b->err, rule_cmd(&self->nl, self->m,
+					   PORTREDIR_CMD_ADD, &b->rule));
+		EXPECT_NE('\0', self->nl.extack[0]);
+		if (b->extack)
+			EXPECT_NE(NULL, strstr(self->nl.extack, b->extack));
+	}
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+}
+
+TEST_F(api, policy_rejects_raw_junk)
+{
+	uint64_t big = 1;
+	struct dump d;
+
+	/* port 0 is refused by the range policy, as the kernel does: ERANGE */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	msg_nest(self->m, PORTREDIR_A_RULE);
+	msg_u8(self->m, PORTREDIR_RULE_A_PROTO, IPPROTO_TCP);
+	msg_u16(self->m, PORTREDIR_RULE_A_PORT_MIN, 0);
+	msg_u16(self->m, PORTREDIR_RULE_A_TO_PORT_MIN, 8080);
+	msg_nest_end(self->m);
+	EXPECT_EQ(-ERANGE, nl_talk(&self->nl, self->m, NULL, NULL));
+	EXPECT_STREQ("integer out of range", self->nl.extack);
+
+	/* output-only counter */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	msg_nest(self->m, PORTREDIR_A_RULE);
+	msg_u8(self->m, PORTREDIR_RULE_A_PROTO, IPPROTO_TCP);
+	msg_u16(self->m, PORTREDIR_RULE_A_PORT_MIN, 80);
+	msg_u16(self->m, PORTREDIR_RULE_A_TO_PORT_MIN, 8080);
+	msg_put(self->m, PORTREDIR_RULE_A_CONNECTIONS, &big, sizeof(big));
+	msg_nest_end(self->m);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+	EXPECT_NE('\0', self->nl.extack[0]);
+
+	/* unknown attribute inside the rule: strict validation */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	msg_nest(self->m, PORTREDIR_A_RULE);
+	msg_u8(self->m, PORTREDIR_RULE_A_PROTO, IPPROTO_TCP);
+	msg_u16(self->m, PORTREDIR_RULE_A_PORT_MIN, 80);
+	msg_u16(self->m, PORTREDIR_RULE_A_TO_PORT_MIN, 8080);
+	msg_u32(self->m, 200, 1);
+	msg_nest_end(self->m);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+
+	/* wrong attribute size */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	msg_nest(self->m, PORTREDIR_A_RULE);
+	msg_u32(self->m, PORTREDIR_RULE_A_PROTO, IPPROTO_TCP);
+	msg_nest_end(self->m);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+
+	/* missing rule, and a rule that is not a nest */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+	EXPECT_STREQ("missing rule", self->nl.extack);
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	msg_u32(self->m, PORTREDIR_A_RULE, 80);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+
+	/* a nest that claims more than the message holds */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	msg_nest(self->m, PORTREDIR_A_RULE);
+	msg_u8(self->m, PORTREDIR_RULE_A_PROTO, IPPROTO_TCP);
+	msg_nest_end(self->m);
+	self->m->nest[0]->nla_len += 64;
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+
+	/* reserved genetlink header field set */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	((struct genlmsghdr *)NLMSG_DATA(self->m->nlh))->reserved = 1;
+	msg_rule(self->m, &http);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+
+	/* unknown command */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_MAX + 1);
+	EXPECT_EQ(-EOPNOTSUPP, nl_talk(&self->nl, self->m, NULL, NULL));
+
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+}
+
+static void msg_rules(struct msg *m, uint16_t family, const struct rule *r, int n)
+{
+	int i;
+
+	msg_init(m, family, 0, PORTREDIR_CMD_REPLACE);
+	msg_nest(m, PORTREDIR_A_RULES);
+	for (i = 0; i < n; i++)
+		msg_rule(m, &r[i]);
+	msg_nest_end(m);
+}
+
+TEST_F(api, replace_is_atomic)
+{
+	struct rule set[3] = {
+		{ .proto = IPPROTO_TCP, .port_min = 443, .to_min = 8443 },
+		{ .proto = IPPROTO_UDP, .port_min = 53, .to_min = 5353 },
+		{ .proto = IPPROTO_TCP, .port_min = 400, .port_max = 500, .to_min = 1 },
+	};
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+
+	/* the third rule overlaps the first: nothing changes */
+	msg_rules(self->m, self->nl.family, set, 3);
+	EXPECT_EQ(-EEXIST, nl_talk(&self->nl, self->m, NULL, NULL));
+	EXPECT_STREQ("portredir: rule overlaps an existing rule", self->nl.extack);
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(80, d.last.port_min);
+
+	msg_rules(self->m, self->nl.family, set, 2);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(2, d.count);
+	EXPECT_EQ(53, d.last.port_min);
+
+	msg_rules(self->m, self->nl.family, set, 0);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+}
+
+TEST_F(api, flush)
+{
+	struct rule udp = { .proto = IPPROTO_UDP, .port_min = 53, .to_min = 5353 };
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &udp));
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+	/* flushing an empty table is not an error */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+}
+
+TEST_F(api, dump_many_rules_in_parts)
+{
+	struct dump d;
+	int i;
+
+	/* more rules than one dump skb holds */
+	for (i = 1; i <= 600; i++) {
+		struct rule r = { .proto = IPPROTO_UDP, .port_min = 10000 + i,
+				  .to_min = 20000 + i };
+
+		ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &r));
+	}
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(600, d.count);
+	EXPECT_EQ(10600, d.last.port_min);
+	EXPECT_EQ(20600, d.last.to_min);
+}
+
+TEST_F(api, interface_rule_goes_with_interface)
+{
+	struct rule r = { .proto = IPPROTO_TCP, .port_min = 80, .to_min = 8080,
+			  .direction = PORTREDIR_DIR_INBOUND };
+	struct dump d;
+
+	ASSERT_EQ(0, system("ip link add prtest0 type dummy"));
+	r.ifindex = if_nametoindex("prtest0");
+	ASSERT_NE(0, r.ifindex);
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &r));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(r.ifindex, d.last.ifindex);
+	ASSERT_EQ(0, system("ip link del prtest0"));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+}
+
+struct notice {
+	uint8_t cmd;
+	int count;
+};
+
+static void notice_cb(const struct nlmsghdr *h, void *arg)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(h);
+	struct notice *n = arg;
+
+	n->cmd = g->cmd;
+	n->count++;
+}
+
+static int read_notice(int fd, struct notice *n)
+{
+	char buf[4096];
+	struct nlmsghdr *h;
+	ssize_t len;
+
+	memset(n, 0, sizeof(*n));
+	len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (len < 0)
+		return -errno;
+	for (h = (void *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+		notice_cb(h, n);
+	return 0;
+}
+
+TEST_F(api, monitor_group)
+{
+	struct notice n;
+	struct nl mon;
+
+	ASSERT_EQ(0, nl_open(&mon));
+	ASSERT_NE(0, mon.mcgrp);
+	ASSERT_EQ(0, setsockopt(mon.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&mon.mcgrp, sizeof(mon.mcgrp)));
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, read_notice(mon.fd, &n));
+	EXPECT_EQ(PORTREDIR_CMD_ADD, n.cmd);
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	ASSERT_EQ(0, read_notice(mon.fd, &n));
+	EXPECT_EQ(PORTREDIR_CMD_DEL, n.cmd);
+	/* a refused change is not announced */
+	EXPECT_EQ(-ENOENT, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	EXPECT_EQ(-EAGAIN, read_notice(mon.fd, &n));
+	close(mon.fd);
+}
+
+static int drop_net_admin(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[0].effective &= ~(1u << CAP_NET_ADMIN);
+	data[0].permitted &= ~(1u << CAP_NET_ADMIN);
+	return syscall(SYS_capset, &hdr, data);
+}
+
+TEST_F(api, unprivileged_is_refused)
+{
+	struct rule udp = { .proto = IPPROTO_UDP, .port_min = 53, .to_min = 5353 };
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, drop_net_admin());
+	EXPECT_EQ(-EPERM, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &udp));
+	EXPECT_EQ(-EPERM, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	EXPECT_EQ(-EPERM, nl_talk(&self->nl, self->m, NULL, NULL));
+	msg_rules(self->m, self->nl.family, &udp, 1);
+	EXPECT_EQ(-EPERM, nl_talk(&self->nl, self->m, NULL, NULL));
+	/* reading needs no privilege, and nothing changed */
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(80, d.last.port_min);
+}
+
+TEST_HARNESS_MAIN
