@@ -30,11 +30,36 @@ struct backend_ops {
 	int (*flush)(struct backend *b);
 	/* Atomically replace every rule with @rules. */
 	int (*replace)(struct backend *b, const struct rule_list *rules);
-	/* Calls @fn with a PORTREDIR_CMD_* for each change until interrupted. */
+	/*
+	 * Calls @fn with a PORTREDIR_CMD_* for each change until interrupted;
+	 * PORTREDIR_CMD_UNSPEC with no rule when events were lost.
+	 */
 	int (*monitor)(struct backend *b, monitor_fn fn, void *arg);
 };
 
 extern const struct backend_ops backend_kmod;
 extern const struct backend_ops backend_nft;
+
+/* Is @name "auto", "kmod" or "nft"? */
+bool backend_name_valid(const char *name);
+
+/*
+ * Opens the backend called @name; "auto" means kmod when the module's
+ * genetlink family exists, else nft. Returns 0 or a negative errno with the
+ * reason in b->error.
+ */
+int backend_open(struct backend *b, const char *name);
+void backend_close(struct backend *b);
+
+/*
+ * The operations, for callers: each clears b->error first and answers
+ * -EOPNOTSUPP when the backend lacks the operation.
+ */
+int backend_add(struct backend *b, const struct redir_rule *rule);
+int backend_del(struct backend *b, const struct redir_rule *rule);
+int backend_list(struct backend *b, struct rule_list *out);
+int backend_flush(struct backend *b);
+int backend_replace(struct backend *b, const struct rule_list *rules);
+int backend_monitor(struct backend *b, monitor_fn fn, void *arg);
 
 #endif

@@ -1,0 +1,701 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kmod backend: portredir.ko's generic netlink family, as documented in
+ * include/uapi/linux/portredir.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/portredir.h>
+
+#include "backend.h"
+
+/* Big enough for any dump message the kernel builds (it caps them at 32 KiB). */
+#define RECEIVE_BUFFER_SIZE	(64 * 1024)
+/* Upper bound of one encoded rule nest: 4 bytes of nest, 8 attributes of 8. */
+#define RULE_NEST_MAX		72
+#define DUMP_ATTEMPTS		5
+
+struct kmod {
+	struct mnl_socket *socket;
+	uint32_t portid;
+	uint32_t seq;
+	uint16_t family_id;
+	uint32_t monitor_group;
+	/* NLMSGERR_ATTR_OFFS of the last refusal: where in the request. */
+	uint32_t error_offset;
+	char *buffer;
+};
+
+/* What one request's replies are handed to, with the backend for extack. */
+struct reply {
+	struct backend *backend;
+	mnl_cb_t on_message;
+	void *arg;
+};
+
+static void set_errorf(struct backend *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_errorf(struct backend *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->error, sizeof(b->error), fmt, ap);
+	va_end(ap);
+}
+
+static void set_error(struct backend *b, const char *message)
+{
+	static const char module_prefix[] = PORTREDIR_GENL_NAME ": ";
+
+	/* NL_SET_ERR_MSG_MOD prefixes the module name, the CLI does already. */
+	if (!strncmp(message, module_prefix, sizeof(module_prefix) - 1))
+		message += sizeof(module_prefix) - 1;
+	set_errorf(b, "%s", message);
+}
+
+static int read_extack_attr(const struct nlattr *attr, void *data)
+{
+	struct backend *b = data;
+	struct kmod *k = b->priv;
+
+	switch (mnl_attr_get_type(attr)) {
+	case NLMSGERR_ATTR_MSG:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			set_error(b, mnl_attr_get_str(attr));
+		break;
+	case NLMSGERR_ATTR_OFFS:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			k->error_offset = mnl_attr_get_u32(attr);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* The extack TLVs follow the error code and the (possibly capped) request. */
+static void read_extack(struct backend *b, const struct nlmsghdr *nlh,
+			size_t offset)
+{
+	size_t payload_len = nlh->nlmsg_len - NLMSG_HDRLEN;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || offset >= payload_len)
+		return;
+	mnl_attr_parse_payload((const char *)mnl_nlmsg_get_payload(nlh) + offset,
+			       payload_len - offset, read_extack_attr, b);
+}
+
+static int on_error(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	struct reply *reply = data;
+	size_t offset = sizeof(*err);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!err->error)
+		return MNL_CB_STOP;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		offset += err->msg.nlmsg_len - sizeof(err->msg);
+	read_extack(reply->backend, nlh, offset);
+	errno = -err->error;
+	return MNL_CB_ERROR;
+}
+
+/* A dump ends with NLMSG_DONE: an int error, then extack TLVs. */
+static int on_done(const struct nlmsghdr *nlh, void *data)
+{
+	struct reply *reply = data;
+	int error;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(error)))
+		return MNL_CB_STOP;
+	memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
+	if (!error)
+		return MNL_CB_STOP;
+	read_extack(reply->backend, nlh, sizeof(error));
+	errno = error < 0 ? -error : error;
+	return MNL_CB_ERROR;
+}
+
+static int on_message(const struct nlmsghdr *nlh, void *data)
+{
+	struct reply *reply = data;
+
+	return reply->on_message ? reply->on_message(nlh, reply->arg) :
+				   MNL_CB_OK;
+}
+
+static int run_replies(struct backend *b, const void *buffer, size_t len,
+		       uint32_t seq, struct reply *reply)
+{
+	mnl_cb_t control[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = on_error,
+		[NLMSG_DONE] = on_done,
+	};
+	struct kmod *k = b->priv;
+
+	return mnl_cb_run2(buffer, len, seq, k->portid, on_message, reply,
+			   control, NLMSG_MIN_TYPE);
+}
+
+/* Reads what is left of an abandoned dump, so the next request starts clean. */
+static void drain_replies(struct kmod *k, uint32_t seq)
+{
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(k->socket, k->buffer,
+						  RECEIVE_BUFFER_SIZE);
+		const struct nlmsghdr *nlh = (const void *)k->buffer;
+		int remaining = (int)len;
+
+		if (len <= 0)
+			return;
+		for (; mnl_nlmsg_ok(nlh, remaining);
+		     nlh = mnl_nlmsg_next(nlh, &remaining))
+			if (nlh->nlmsg_seq == seq &&
+			    (nlh->nlmsg_type == NLMSG_DONE ||
+			     nlh->nlmsg_type == NLMSG_ERROR))
+				return;
+	}
+}
+
+/*
+ * Sends @nlh and feeds every reply to @on_reply until the ack or the end
+ * of the dump. Returns 0 or a negative errno; -EINTR means the dump was
+ * interrupted by a change of the table.
+ */
+static int transact(struct backend *b, struct nlmsghdr *nlh,
+		    mnl_cb_t on_reply, void *arg)
+{
+	struct reply reply = { b, on_reply, arg };
+	struct kmod *k = b->priv;
+	uint32_t seq = nlh->nlmsg_seq;
+	int ret;
+
+	b->error[0] = '\0';
+	k->error_offset = 0;
+	if (mnl_socket_sendto(k->socket, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t len = mnl_socket_recvfrom(k->socket, k->buffer,
+						  RECEIVE_BUFFER_SIZE);
+
+		if (len < 0)
+			return -errno;
+		errno = EIO;
+		ret = run_replies(b, k->buffer, (size_t)len, seq, &reply);
+	} while (ret > MNL_CB_STOP);
+
+	if (ret == MNL_CB_STOP)
+		return 0;
+	ret = errno ? -errno : -EIO;
+	if (ret == -EINTR && (nlh->nlmsg_flags & NLM_F_DUMP))
+		drain_replies(k, seq);
+	return ret;
+}
+
+static struct nlmsghdr *put_request(struct kmod *k, void *buffer,
+				    uint16_t family, uint8_t cmd,
+				    uint8_t version, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buffer);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++k->seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = version;
+	return nlh;
+}
+
+static struct nlmsghdr *put_portredir_request(struct kmod *k, void *buffer,
+					      uint8_t cmd, uint16_t flags)
+{
+	return put_request(k, buffer, k->family_id, cmd,
+			   PORTREDIR_GENL_VERSION, flags);
+}
+
+/* Family resolution through the generic netlink controller. */
+
+struct mcast_group {
+	const char *name;
+	uint32_t id;
+};
+
+static int read_group_attr(const struct nlattr *attr, void *data)
+{
+	struct mcast_group *group = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case CTRL_ATTR_MCAST_GRP_NAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+		group->name = mnl_attr_get_str(attr);
+		break;
+	case CTRL_ATTR_MCAST_GRP_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		group->id = mnl_attr_get_u32(attr);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int read_group(const struct nlattr *attr, void *data)
+{
+	struct mcast_group group = { NULL, 0 };
+	struct kmod *k = data;
+
+	if (mnl_attr_parse_nested(attr, read_group_attr, &group) < 0)
+		return MNL_CB_ERROR;
+	if (group.name && !strcmp(group.name, PORTREDIR_MCGRP_MONITOR))
+		k->monitor_group = group.id;
+	return MNL_CB_OK;
+}
+
+static int read_family_attr(const struct nlattr *attr, void *data)
+{
+	struct kmod *k = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case CTRL_ATTR_FAMILY_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U16) < 0)
+			return MNL_CB_ERROR;
+		k->family_id = mnl_attr_get_u16(attr);
+		break;
+	case CTRL_ATTR_MCAST_GROUPS:
+		if (mnl_attr_parse_nested(attr, read_group, k) < 0)
+			return MNL_CB_ERROR;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int read_family(const struct nlmsghdr *nlh, void *data)
+{
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), read_family_attr,
+			   data) < 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+static int resolve_family(struct backend *b)
+{
+	char buffer[MNL_SOCKET_BUFFER_SIZE];
+	struct kmod *k = b->priv;
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = put_request(k, buffer, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1,
+			  NLM_F_ACK);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, PORTREDIR_GENL_NAME);
+	err = transact(b, nlh, read_family, k);
+	if (!err && !k->family_id)
+		err = -ENOENT;
+	return err;
+}
+
+/* Rules on the wire. */
+
+static const enum mnl_attr_data_type rule_attr_types[PORTREDIR_RULE_A_MAX + 1] = {
+	[PORTREDIR_RULE_A_PROTO]	= MNL_TYPE_U8,
+	[PORTREDIR_RULE_A_PORT_MIN]	= MNL_TYPE_U16,
+	[PORTREDIR_RULE_A_PORT_MAX]	= MNL_TYPE_U16,
+	[PORTREDIR_RULE_A_TO_PORT_MIN]	= MNL_TYPE_U16,
+	[PORTREDIR_RULE_A_TO_PORT_MAX]	= MNL_TYPE_U16,
+	[PORTREDIR_RULE_A_FAMILY]	= MNL_TYPE_U8,
+	[PORTREDIR_RULE_A_DIRECTION]	= MNL_TYPE_U8,
+	[PORTREDIR_RULE_A_IFINDEX]	= MNL_TYPE_U32,
+	[PORTREDIR_RULE_A_CONNECTIONS]	= MNL_TYPE_U64,
+};
+
+static void put_rule(struct nlmsghdr *nlh, uint16_t type,
+		     const struct redir_rule *rule, bool with_target)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, type);
+
+	mnl_attr_put_u8(nlh, PORTREDIR_RULE_A_PROTO, rule->proto);
+	mnl_attr_put_u16(nlh, PORTREDIR_RULE_A_PORT_MIN, rule->port.min);
+	mnl_attr_put_u16(nlh, PORTREDIR_RULE_A_PORT_MAX, rule->port.max);
+	if (with_target) {
+		mnl_attr_put_u16(nlh, PORTREDIR_RULE_A_TO_PORT_MIN, rule->to.min);
+		mnl_attr_put_u16(nlh, PORTREDIR_RULE_A_TO_PORT_MAX, rule->to.max);
+	}
+	mnl_attr_put_u8(nlh, PORTREDIR_RULE_A_FAMILY, rule->family);
+	mnl_attr_put_u8(nlh, PORTREDIR_RULE_A_DIRECTION, rule->direction);
+	if (rule->ifindex)
+		mnl_attr_put_u32(nlh, PORTREDIR_RULE_A_IFINDEX, rule->ifindex);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static int read_rule_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **attrs = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	/* Attributes newer than this header are skipped, not refused. */
+	if (type > PORTREDIR_RULE_A_MAX || type == PORTREDIR_RULE_A_PAD)
+		return MNL_CB_OK;
+	if (rule_attr_types[type] &&
+	    mnl_attr_validate(attr, rule_attr_types[type]) < 0)
+		return MNL_CB_ERROR;
+	attrs[type] = attr;
+	return MNL_CB_OK;
+}
+
+static uint16_t get_u16_or(const struct nlattr *attr, uint16_t fallback)
+{
+	return attr ? mnl_attr_get_u16(attr) : fallback;
+}
+
+static uint8_t get_u8_or(const struct nlattr *attr, uint8_t fallback)
+{
+	return attr ? mnl_attr_get_u8(attr) : fallback;
+}
+
+static void name_interface(struct redir_rule *rule)
+{
+	char name[IF_NAMESIZE];
+
+	if (!rule->ifindex)
+		return;
+	if (if_indextoname(rule->ifindex, name))
+		memcpy(rule->ifname, name, sizeof(rule->ifname));
+	else
+		snprintf(rule->ifname, sizeof(rule->ifname), "?%u",
+			 rule->ifindex);
+}
+
+static int decode_rule(const struct nlattr *nest, struct redir_rule *rule)
+{
+	const struct nlattr *attrs[PORTREDIR_RULE_A_MAX + 1] = { NULL };
+
+	if (mnl_attr_parse_nested(nest, read_rule_attr, attrs) < 0 ||
+	    !attrs[PORTREDIR_RULE_A_PROTO] || !attrs[PORTREDIR_RULE_A_PORT_MIN])
+		return -EBADMSG;
+
+	memset(rule, 0, sizeof(*rule));
+	rule->proto = mnl_attr_get_u8(attrs[PORTREDIR_RULE_A_PROTO]);
+	rule->port.min = mnl_attr_get_u16(attrs[PORTREDIR_RULE_A_PORT_MIN]);
+	rule->port.max = get_u16_or(attrs[PORTREDIR_RULE_A_PORT_MAX],
+				    rule->port.min);
+	rule->to.min = get_u16_or(attrs[PORTREDIR_RULE_A_TO_PORT_MIN], 0);
+	rule->to.max = get_u16_or(attrs[PORTREDIR_RULE_A_TO_PORT_MAX],
+				  rule->to.min);
+	rule->family = get_u8_or(attrs[PORTREDIR_RULE_A_FAMILY],
+				 PORTREDIR_FAMILY_ALL);
+	rule->direction = get_u8_or(attrs[PORTREDIR_RULE_A_DIRECTION],
+				    PORTREDIR_DIR_ALL);
+	if (attrs[PORTREDIR_RULE_A_IFINDEX])
+		rule->ifindex = mnl_attr_get_u32(attrs[PORTREDIR_RULE_A_IFINDEX]);
+	if (attrs[PORTREDIR_RULE_A_CONNECTIONS])
+		rule->connections =
+			mnl_attr_get_u64(attrs[PORTREDIR_RULE_A_CONNECTIONS]);
+	name_interface(rule);
+	return 0;
+}
+
+static int read_rule_message_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **rule_nest = data;
+
+	if (mnl_attr_get_type(attr) == PORTREDIR_A_RULE)
+		*rule_nest = attr;
+	return MNL_CB_OK;
+}
+
+/* The PORTREDIR_A_RULE of a GET reply or a notification, if any. */
+static int decode_rule_message(const struct nlmsghdr *nlh,
+			       struct redir_rule *rule)
+{
+	const struct nlattr *nest = NULL;
+
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr),
+			   read_rule_message_attr, &nest) < 0)
+		return -EBADMSG;
+	if (!nest)
+		return -ENOENT;
+	return decode_rule(nest, rule);
+}
+
+/* Operations. */
+
+static int kmod_send_rule(struct backend *b, uint8_t cmd,
+			  const struct redir_rule *rule, bool with_target)
+{
+	char buffer[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = put_portredir_request(b->priv, buffer, cmd, NLM_F_ACK);
+	put_rule(nlh, PORTREDIR_A_RULE, rule, with_target);
+	return transact(b, nlh, NULL, NULL);
+}
+
+static int kmod_add(struct backend *b, const struct redir_rule *rule)
+{
+	return kmod_send_rule(b, PORTREDIR_CMD_ADD, rule, true);
+}
+
+static int kmod_del(struct backend *b, const struct redir_rule *rule)
+{
+	return kmod_send_rule(b, PORTREDIR_CMD_DEL, rule, false);
+}
+
+static int kmod_flush(struct backend *b)
+{
+	char buffer[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = put_portredir_request(b->priv, buffer, PORTREDIR_CMD_FLUSH,
+				    NLM_F_ACK);
+	return transact(b, nlh, NULL, NULL);
+}
+
+static int collect_rule(const struct nlmsghdr *nlh, void *data)
+{
+	struct redir_rule rule;
+	int err = decode_rule_message(nlh, &rule);
+
+	if (!err)
+		err = rule_list_append(data, &rule);
+	if (err == -ENOENT)
+		return MNL_CB_OK;
+	if (err) {
+		errno = -err;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+/* A dump that a concurrent change interrupted is started over. */
+static int kmod_list(struct backend *b, struct rule_list *out)
+{
+	char buffer[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int attempt, err = -EINTR;
+
+	for (attempt = 0; attempt < DUMP_ATTEMPTS && err == -EINTR; attempt++) {
+		rule_list_free(out);
+		nlh = put_portredir_request(b->priv, buffer, PORTREDIR_CMD_GET,
+					    NLM_F_DUMP);
+		err = transact(b, nlh, collect_rule, out);
+	}
+	if (err == -EINTR)
+		set_errorf(b, "the rule table kept changing while it was read");
+	return err;
+}
+
+/* Which rule of a REPLACE request the kernel refused, from the extack. */
+static const struct nlattr *find_refused_rule(const struct nlmsghdr *nlh,
+					      uint32_t offset, size_t *index)
+{
+	const struct nlattr *attr;
+
+	*index = 0;
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		size_t start = (size_t)((const char *)attr - (const char *)nlh);
+
+		if (offset >= start && offset < start + attr->nla_len)
+			return attr;
+		(*index)++;
+	}
+	return NULL;
+}
+
+static void name_refused_rule(struct backend *b, const struct nlmsghdr *nlh,
+			      const struct rule_list *rules)
+{
+	struct kmod *k = b->priv;
+	char rule[RULE_FORMAT_MAX], reason[sizeof(b->error)];
+	size_t index;
+
+	if (!k->error_offset ||
+	    !find_refused_rule(nlh, k->error_offset, &index) ||
+	    index >= rules->len)
+		return;
+	rule_format(&rules->rules[index], RULE_WITH_TARGET, rule, sizeof(rule));
+	memcpy(reason, b->error, sizeof(reason));
+	set_errorf(b, "rule %zu \"%s\": %s", index + 1, rule,
+		   reason[0] ? reason : "refused");
+}
+
+/* A large table makes a message far beyond the default socket buffer. */
+static void grow_send_buffer(struct kmod *k, size_t len)
+{
+	int fd = mnl_socket_get_fd(k->socket);
+	int size = len > INT32_MAX / 2 ? INT32_MAX / 2 : (int)len;
+
+	size += 64 * 1024;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+static int kmod_replace(struct backend *b, const struct rule_list *rules)
+{
+	size_t len = MNL_SOCKET_BUFFER_SIZE + rules->len * RULE_NEST_MAX;
+	struct nlmsghdr *nlh;
+	void *buffer;
+	size_t i;
+	int err;
+
+	buffer = calloc(1, len);
+	if (!buffer)
+		return -ENOMEM;
+	nlh = put_portredir_request(b->priv, buffer, PORTREDIR_CMD_REPLACE,
+				    NLM_F_ACK);
+	/* Top-level attributes: a nest could not exceed 64 KiB. */
+	for (i = 0; i < rules->len; i++)
+		put_rule(nlh, PORTREDIR_A_RULE, &rules->rules[i], true);
+	grow_send_buffer(b->priv, nlh->nlmsg_len);
+	err = transact(b, nlh, NULL, NULL);
+	if (err)
+		name_refused_rule(b, nlh, rules);
+	free(buffer);
+	return err;
+}
+
+struct monitor {
+	monitor_fn fn;
+	void *arg;
+};
+
+static int announce_change(const struct nlmsghdr *nlh, void *data)
+{
+	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
+	struct monitor *monitor = data;
+	struct redir_rule rule;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*genl)))
+		return MNL_CB_OK;
+	switch (genl->cmd) {
+	case PORTREDIR_CMD_ADD:
+	case PORTREDIR_CMD_DEL:
+		if (!decode_rule_message(nlh, &rule))
+			monitor->fn(genl->cmd, &rule, monitor->arg);
+		break;
+	case PORTREDIR_CMD_FLUSH:
+		monitor->fn(genl->cmd, NULL, monitor->arg);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int kmod_monitor(struct backend *b, monitor_fn fn, void *arg)
+{
+	struct monitor monitor = { fn, arg };
+	struct kmod *k = b->priv;
+	unsigned int group = k->monitor_group;
+
+	if (!group) {
+		set_errorf(b, "the kernel module has no \"%s\" multicast group",
+			 PORTREDIR_MCGRP_MONITOR);
+		return -ENOENT;
+	}
+	if (mnl_socket_setsockopt(k->socket, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)))
+		return -errno;
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(k->socket, k->buffer,
+						  RECEIVE_BUFFER_SIZE);
+
+		/* The socket overran: say so and keep listening. */
+		if (len < 0 && errno == ENOBUFS) {
+			fn(PORTREDIR_CMD_UNSPEC, NULL, arg);
+			continue;
+		}
+		if (len < 0)
+			return errno == EINTR ? 0 : -errno;
+		mnl_cb_run(k->buffer, (size_t)len, 0, 0, announce_change,
+			   &monitor);
+	}
+}
+
+static void enable_socket_option(struct mnl_socket *socket, int option)
+{
+	int one = 1;
+
+	/* Older kernels lack these; errors then come without a message. */
+	mnl_socket_setsockopt(socket, option, &one, sizeof(one));
+}
+
+static int open_socket(struct backend *b, struct kmod *k)
+{
+	k->socket = mnl_socket_open(NETLINK_GENERIC);
+	if (!k->socket || mnl_socket_bind(k->socket, 0, MNL_SOCKET_AUTOPID)) {
+		set_errorf(b, "cannot open a generic netlink socket: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	enable_socket_option(k->socket, NETLINK_EXT_ACK);
+	enable_socket_option(k->socket, NETLINK_CAP_ACK);
+	k->portid = mnl_socket_get_portid(k->socket);
+	k->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+static void kmod_close(struct backend *b)
+{
+	struct kmod *k = b->priv;
+
+	if (!k)
+		return;
+	if (k->socket)
+		mnl_socket_close(k->socket);
+	free(k->buffer);
+	free(k);
+	b->priv = NULL;
+}
+
+static int kmod_open(struct backend *b)
+{
+	struct kmod *k = calloc(1, sizeof(*k));
+	int err;
+
+	b->priv = k;
+	if (!k)
+		return -ENOMEM;
+	k->buffer = malloc(RECEIVE_BUFFER_SIZE);
+	if (!k->buffer) {
+		err = -ENOMEM;
+		goto err_close;
+	}
+	err = open_socket(b, k);
+	if (err)
+		goto err_close;
+	err = resolve_family(b);
+	if (err == -ENOENT)
+		set_errorf(b, "kernel module not loaded (try: modprobe portredir)");
+	if (err)
+		goto err_close;
+	return 0;
+
+err_close:
+	kmod_close(b);
+	return err;
+}
+
+const struct backend_ops backend_kmod = {
+	.name = "kmod",
+	.open = kmod_open,
+	.close = kmod_close,
+	.add = kmod_add,
+	.del = kmod_del,
+	.list = kmod_list,
+	.flush = kmod_flush,
+	.replace = kmod_replace,
+	.monitor = kmod_monitor,
+};
