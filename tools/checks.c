@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/portredir.h>
+
+#include "checks.h"
+
+#define EPHEMERAL_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
+
+static void read_ephemeral_range(struct port_range *range)
+{
+	FILE *file = fopen(EPHEMERAL_RANGE_PATH, "r");
+	unsigned int low, high;
+
+	range->min = range->max = 0;
+	if (!file)
+		return;
+	if (fscanf(file, "%u %u", &low, &high) == 2 && low <= high &&
+	    high <= 65535) {
+		range->min = (uint16_t)low;
+		range->max = (uint16_t)high;
+	}
+	fclose(file);
+}
+
+void host_facts_load(struct host_facts *facts, const struct rule_list *rules)
+{
+	read_ephemeral_range(&facts->ephemeral);
+	listener_table_load(&facts->listeners, rules);
+}
+
+void host_facts_free(struct host_facts *facts)
+{
+	listener_table_free(&facts->listeners);
+}
+
+/* What a warning says about the rule and its target ports. */
+struct subject {
+	char rule[RULE_FORMAT_MAX];
+	char ports[32];		/* "tcp port 8080" or "tcp ports 9000-9010" */
+	warn_fn warn;
+	void *arg;
+};
+
+static void say(const struct subject *subject, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const struct subject *subject, const char *fmt, ...)
+{
+	char sentence[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sentence, sizeof(sentence), fmt, ap);
+	va_end(ap);
+	subject->warn(subject->arg, sentence);
+}
+
+static void check_ephemeral(const struct host_facts *facts,
+			    const struct redir_rule *rule,
+			    const struct subject *subject)
+{
+	if (!facts->ephemeral.max ||
+	    !port_ranges_intersect(&rule->to, &facts->ephemeral))
+		return;
+	say(subject,
+	    "the target of \"%s\" lies in the ephemeral port range %u-%u (net.ipv4.ip_local_port_range), where outgoing connections may take it",
+	    subject->rule, facts->ephemeral.min, facts->ephemeral.max);
+}
+
+static void check_family(const struct target_listeners *targets,
+			 const struct redir_rule *rule,
+			 const struct subject *subject)
+{
+	if ((rule->family & PORTREDIR_FAMILY_IPV4) && !targets->accepts_ipv4)
+		say(subject,
+		    "nothing listens on %s over IPv4, but \"%s\" redirects IPv4 there",
+		    subject->ports, subject->rule);
+	if ((rule->family & PORTREDIR_FAMILY_IPV6) && !targets->accepts_ipv6)
+		say(subject,
+		    "nothing listens on %s over IPv6, but \"%s\" redirects IPv6 there",
+		    subject->ports, subject->rule);
+}
+
+static void check_listeners(const struct host_facts *facts,
+			    const struct redir_rule *rule,
+			    const struct subject *subject)
+{
+	struct target_listeners targets;
+	char owner[48];
+
+	listener_find_targets(&facts->listeners, rule, &targets);
+	if (!targets.known)
+		return;
+	if (!targets.count) {
+		say(subject, "nothing listens on %s, the target of \"%s\"",
+		    subject->ports, subject->rule);
+		return;
+	}
+	listener_owner(targets.first, owner, sizeof(owner));
+	if (targets.loopback_only && (rule->direction & PORTREDIR_DIR_INBOUND)) {
+		say(subject,
+		    "%s listens on %s at %s only, but \"%s\" sends inbound connections to the address they arrived on, where they will be refused (listen on 0.0.0.0 or :: instead)",
+		    owner, subject->ports, targets.first->address, subject->rule);
+		return;
+	}
+	if (!targets.reachable_locally && (rule->direction & PORTREDIR_DIR_LOCAL)) {
+		say(subject,
+		    "%s listens on %s at %s only, but \"%s\" sends local connections to 127.0.0.1 or ::1, where they will be refused (listen on 0.0.0.0 or :: instead)",
+		    owner, subject->ports, targets.first->address, subject->rule);
+		return;
+	}
+	check_family(&targets, rule, subject);
+}
+
+void check_rule(const struct host_facts *facts, const struct redir_rule *rule,
+		warn_fn warn, void *arg)
+{
+	struct subject subject = { .warn = warn, .arg = arg };
+
+	rule_format(rule, RULE_WITH_TARGET, subject.rule, sizeof(subject.rule));
+	if (rule->to.min == rule->to.max)
+		snprintf(subject.ports, sizeof(subject.ports), "%s port %u",
+			 rule_proto_name(rule->proto), rule->to.min);
+	else
+		snprintf(subject.ports, sizeof(subject.ports), "%s ports %u-%u",
+			 rule_proto_name(rule->proto), rule->to.min,
+			 rule->to.max);
+
+	check_ephemeral(facts, rule, &subject);
+	check_listeners(facts, rule, &subject);
+}
