@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COMMAND_H
+#define COMMAND_H
+
+#include <stdbool.h>
+
+#include "backend.h"
+
+/* The global options, the only state shared across the program. */
+struct options {
+	const char *backend;	/* "auto", "kmod" or "nft" */
+	bool json;
+	bool numeric;
+};
+
+/*
+ * A verb gets the words after its name and returns an exit status; it
+ * parses all of them before touching the backend, so a usage error
+ * changes nothing.
+ */
+typedef int (*command_fn)(const struct options *options, int argc,
+			  char **argv);
+
+int cmd_add(const struct options *options, int argc, char **argv);
+int cmd_del(const struct options *options, int argc, char **argv);
+int cmd_flush(const struct options *options, int argc, char **argv);
+int cmd_list(const struct options *options, int argc, char **argv);
+int cmd_save(const struct options *options, int argc, char **argv);
+int cmd_restore(const struct options *options, int argc, char **argv);
+int cmd_monitor(const struct options *options, int argc, char **argv);
+int cmd_status(const struct options *options, int argc, char **argv);
+
+/* Opens the chosen backend, or says why not; returns an exit status. */
+int open_backend(const struct options *options, struct backend *b);
+
+/* Usage error unless @argc is 0: for verbs that take no arguments. */
+int expect_no_arguments(const char *verb, int argc, char **argv);
+
+#endif
