@@ -31,7 +31,12 @@ mkdir -p /dev/pts /dev/shm /sys/kernel/debug
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-ln -sf /proc/self/fd /dev/fd 2>/dev/null
+# devtmpfs has no /dev/fd or /dev/std*; the kselftest runner writes to
+# /dev/stdout.
+ln -sfn /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 hostname portredir-vm 2>/dev/null
 ip link set lo up
 

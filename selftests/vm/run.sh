@@ -23,7 +23,7 @@
 #   VM_TIMEOUT     seconds before the VM is killed (default 900)
 #   VM_MEMORY, VM_CPUS  guest size (default 1024 MiB, 2 CPUs)
 #   PORTREDIR_CACHE     cache directory (default ${XDG_CACHE_HOME:-/var/cache}/portredir)
-# Variables named BACKEND, V, KSFT_* and PORTREDIR_* are passed to CMD.
+# Variables named BACKEND, V, KSFT_*, PORTREDIR and PORTREDIR_* are passed to CMD.
 
 set -euo pipefail
 
@@ -192,7 +192,7 @@ token=PORTREDIR-VM-$RANDOM$RANDOM
 	printf '\n'
 	while IFS='=' read -r name _; do
 		case $name in
-		BACKEND | V | KSFT_* | PORTREDIR_*) printf 'export %s=%q\n' "$name" "${!name}" ;;
+		BACKEND | V | KSFT_* | PORTREDIR | PORTREDIR_*) printf 'export %s=%q\n' "$name" "${!name}" ;;
 		esac
 	done < <(env)
 } >"$job/params"
