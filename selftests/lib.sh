@@ -1,0 +1,322 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for portredir's shell selftests. Every scenario gets namespaces of
+# its own, made by setup_topology and removed when the scenario ends:
+#
+#    +---------------------+               +------------------------------+
+#    | $CLIENT             |     veth      | $SERVER                      |
+#    |   veth0 -------------------------------- veth0                     |
+#    |   192.0.2.1/24      |               |   192.0.2.2/24               |
+#    |   2001:db8::1/64    |               |   2001:db8::2/64             |
+#    |   lo                |               |   lo  127.0.0.1  ::1         |
+#    +---------------------+               +------------------------------+
+#      socat clients                         portredir rules
+#                                            listeners answering "srvPORT"
+#
+# Addresses are from the documentation ranges and exist only inside these
+# namespaces; no packet leaves them.
+#
+# A scenario is a function run in a subshell by run_case: the first failed
+# assertion (fail, cmd_ok, cmd_fail, expect_*) prints why and ends it.
+# It ends with 0 (PASS), 1 (FAIL) or 4 (SKIP); run_case prints one
+# "PASS: ", "FAIL: " or "SKIP: " line for it.
+
+readonly ksft_pass=0
+readonly ksft_fail=1
+readonly ksft_skip=4
+
+readonly CLIENT_IP4=192.0.2.1 SERVER_IP4=192.0.2.2
+readonly CLIENT_IP6=2001:db8::1 SERVER_IP6=2001:db8::2
+
+SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [[ -z ${PORTREDIR:-} ]]; then
+	if [[ -x $SELFTEST_DIR/../tools/portredir ]]; then
+		PORTREDIR=$SELFTEST_DIR/../tools/portredir
+	else
+		PORTREDIR=$(command -v portredir || echo "$SELFTEST_DIR/../tools/portredir")
+	fi
+fi
+PORTREDIR=$(realpath -m "$PORTREDIR")
+
+# Every namespace this run makes carries this prefix, so cleanup and the
+# leak check find exactly ours.
+NS_PREFIX=prtest-$$-
+ns_count=0
+cases_pass=0 cases_fail=0 cases_skip=0
+TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/portredir-selftest.XXXXXX")
+
+log() { echo "# $*"; }
+
+# Inside a scenario: report and end it.
+fail() { echo "    FAIL: $*" >&2; exit $ksft_fail; }
+skip() { echo "    SKIP: $*" >&2; exit $ksft_skip; }
+
+# checktool CMD REASON: skip the scenario (or, outside one, the run) when a
+# tool is missing, saying what it was needed for.
+checktool() {
+	if ! eval "$1" >/dev/null 2>&1; then
+		skip "'$1' does not work: $2"
+	fi
+}
+
+# busywait TIMEOUT_MS CMD...: run CMD until it succeeds, for at most
+# TIMEOUT_MS; returns its last status.
+busywait() {
+	local timeout_ms=$1 start now
+	shift
+	start=$(date +%s%3N)
+	while true; do
+		"$@" && return 0
+		now=$(date +%s%3N)
+		((now - start < timeout_ms)) || { "$@"; return; }
+		sleep 0.1
+	done
+}
+
+# setup_ns VAR...: make a namespace for each name, store its name in VAR,
+# with loopback up.
+setup_ns() {
+	local var name
+	for var in "$@"; do
+		ns_count=$((ns_count + 1))
+		name=$NS_PREFIX$var-$ns_count
+		ip netns add "$name" || fail "cannot create namespace $name"
+		ip -n "$name" link set lo up
+		# Keep a tentative IPv6 address from refusing binds and connects.
+		ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+		printf -v "$var" '%s' "$name"
+		echo "$name" >>"$TMP_DIR/namespaces"
+	done
+}
+
+# The picture at the top of this file.
+setup_topology() {
+	setup_ns CLIENT SERVER
+	ip link add veth0 netns "$CLIENT" type veth peer name veth0 netns "$SERVER" ||
+		fail "cannot create a veth pair"
+	ip -n "$CLIENT" addr add "$CLIENT_IP4/24" dev veth0
+	ip -n "$SERVER" addr add "$SERVER_IP4/24" dev veth0
+	ip -n "$CLIENT" addr add "$CLIENT_IP6/64" dev veth0 nodad
+	ip -n "$SERVER" addr add "$SERVER_IP6/64" dev veth0 nodad
+	ip -n "$CLIENT" link set veth0 up
+	ip -n "$SERVER" link set veth0 up
+}
+
+# Remove what a scenario made: its processes, then its namespaces.
+teardown_namespaces() {
+	local ns pid
+	[[ -r $TMP_DIR/namespaces ]] || return 0
+	while read -r ns; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done <"$TMP_DIR/namespaces"
+	rm -f "$TMP_DIR/namespaces"
+}
+
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# pr NS ARGS...: the CLI, in NS, on the backend under test.
+pr() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$PORTREDIR" -b "$BACKEND" "$@"
+}
+
+# listen NS PORT: a TCP service on every address of NS (IPv4 and IPv6) that
+# greets each connection with "srvPORT" and then echoes what it is sent.
+listen() {
+	local ns=$1 port=$2
+	(
+		close_conn_fds
+		exec ip netns exec "$ns" socat -t 5 \
+			"TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=0" \
+			SYSTEM:"echo srv$port; exec cat" </dev/null >/dev/null 2>&1
+	) &
+	disown $!
+	busywait 5000 is_listening "$ns" tcp "$port" ||
+		fail "the listener on port $port of $ns did not come up"
+}
+
+# is_listening NS tcp|udp PORT
+is_listening() {
+	local flag=-t
+	[[ $2 == udp ]] && flag=-u
+	[[ -n $(ip netns exec "$1" ss -Hln "$flag" "sport = :$3") ]]
+}
+
+# socat's name for HOST:PORT, brackets around IPv6 addresses.
+socat_addr() {
+	local proto=$1 host=$2 port=$3
+	if [[ $host == *:* ]]; then
+		echo "${proto^^}6:[$host]:$port"
+	else
+		echo "${proto^^}4:$host:$port"
+	fi
+}
+
+# probe NS HOST PORT: connect from NS and print the greeting, if any.
+probe() {
+	ip netns exec "$1" timeout 5 socat -T 4 -t 4 - "$(socat_addr tcp "$2" "$3")" \
+		</dev/null 2>/dev/null | head -n 1
+}
+
+# expect_answer NS HOST PORT WANT: a new connection is answered by WANT
+# ("srv8080"), or is not answered at all when WANT is "none".
+expect_answer() {
+	local got
+	got=$(probe "$1" "$2" "$3")
+	[[ $got == "${4/none/}" ]] ||
+		fail "connecting from ${1#"$NS_PREFIX"} to $2 port $3: wanted '$4', got '${got:-none}'"
+}
+
+# open_conn NAME NS HOST PORT: a connection kept open in the background;
+# conn_send NAME LINE writes to it, conn_expect NAME LINE waits for LINE
+# in what it received, conn_close NAME ends it.
+open_conn() {
+	local name=$1 dir=$TMP_DIR/conn-$1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	mkfifo "$dir/in"
+	: >"$dir/out"
+	(
+		close_conn_fds
+		exec ip netns exec "$2" timeout 60 socat -T 30 -t 5 - \
+			"$(socat_addr tcp "$3" "$4")" <"$dir/in" >"$dir/out" 2>"$dir/err"
+	) &
+	echo $! >"$dir/pid"
+	disown $!
+	exec {fd}>"$dir/in"
+	echo "$fd" >"$dir/fd"
+	conn_fds+=" $fd"
+}
+
+# Background children must not hold the write end of another connection's
+# input, or closing it would never reach that connection.
+conn_fds=
+close_conn_fds() {
+	local fd
+	for fd in $conn_fds; do
+		eval "exec $fd>&-"
+	done
+}
+
+conn_send() {
+	local fd
+	fd=$(cat "$TMP_DIR/conn-$1/fd")
+	echo "$2" >&"$fd" || fail "connection $1: cannot send '$2'"
+}
+
+conn_expect() {
+	busywait 5000 grep -qx -- "$2" "$TMP_DIR/conn-$1/out" ||
+		fail "connection $1: did not receive '$2' (got: $(tr '\n' ' ' <"$TMP_DIR/conn-$1/out"))"
+}
+
+conn_close() {
+	local fd
+	fd=$(cat "$TMP_DIR/conn-$1/fd")
+	exec {fd}>&-
+	conn_fds=${conn_fds/ $fd/}
+	busywait 5000 conn_gone "$1" || fail "connection $1 did not end after its input closed"
+}
+
+conn_gone() {
+	! kill -0 "$(cat "$TMP_DIR/conn-$1/pid")" 2>/dev/null
+}
+
+# cmd_ok CMD...: CMD must succeed; its output lands in $TMP_DIR/out and
+# $TMP_DIR/err.
+cmd_ok() {
+	"$@" >"$TMP_DIR/out" 2>"$TMP_DIR/err"
+	local rc=$?
+	[[ $rc == 0 ]] || fail "'$*' exited $rc: $(head -n 3 "$TMP_DIR/err")"
+}
+
+# cmd_fail RC STDERR CMD...: CMD must exit RC and print exactly the one line
+# STDERR on stderr. An STDERR starting with "~" is a regular expression the
+# line must match instead (for messages that name a changing detail).
+cmd_fail() {
+	local want_rc=$1 want_err=$2 rc lines
+	shift 2
+	"$@" >"$TMP_DIR/out" 2>"$TMP_DIR/err"
+	rc=$?
+	[[ $rc == "$want_rc" ]] ||
+		fail "'$*' exited $rc, wanted $want_rc (stderr: $(head -n 3 "$TMP_DIR/err"))"
+	lines=$(wc -l <"$TMP_DIR/err")
+	[[ $lines == 1 ]] || fail "'$*' printed $lines lines on stderr, wanted one: $(cat "$TMP_DIR/err")"
+	if [[ $want_err == "~"* ]]; then
+		grep -Eq -- "${want_err#"~"}" "$TMP_DIR/err" ||
+			fail "'$*' said '$(cat "$TMP_DIR/err")', wanted a line matching '${want_err#"~"}'"
+	else
+		[[ $(cat "$TMP_DIR/err") == "$want_err" ]] ||
+			fail "'$*' said '$(cat "$TMP_DIR/err")', wanted '$want_err'"
+	fi
+}
+
+# run_case NAME FUNCTION ARGS...: run one scenario in a subshell, with its
+# own namespaces torn down after it, and print its result.
+run_case() {
+	local name=$1 rc
+	shift
+	(
+		trap 'teardown_namespaces' EXIT
+		"$@"
+	)
+	rc=$?
+	case $rc in
+	0) echo "PASS: $name"; cases_pass=$((cases_pass + 1)) ;;
+	4) echo "SKIP: $name"; cases_skip=$((cases_skip + 1)) ;;
+	*) echo "FAIL: $name"; cases_fail=$((cases_fail + 1)) ;;
+	esac
+}
+
+# State outside our namespaces that no test may change, checked at the end.
+snapshot_host() {
+	{
+		echo "== links"; ip -o link show | sed 's/^[0-9]*: //; s/ state .*//'
+		echo "== nft"; nft list ruleset 2>/dev/null
+		echo "== module"; cat /sys/module/portredir/refcnt 2>/dev/null
+	} >"$TMP_DIR/host.$1"
+}
+
+leak_check() {
+	local leaked
+	leaked=$(ip netns list | grep -c "^$NS_PREFIX")
+	if [[ $leaked != 0 ]]; then
+		echo "FAIL: leak check: $leaked namespace(s) left behind"
+		cases_fail=$((cases_fail + 1))
+	fi
+	snapshot_host after
+	if ! diff -u "$TMP_DIR/host.before" "$TMP_DIR/host.after" >"$TMP_DIR/host.diff"; then
+		echo "FAIL: leak check: the tests changed state outside their namespaces:"
+		sed 's/^/#   /' "$TMP_DIR/host.diff"
+		cases_fail=$((cases_fail + 1))
+	fi
+}
+
+cleanup() {
+	local ns
+	jobs -p | xargs -r kill 2>/dev/null
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$NS_PREFIX"); do
+		ip netns pids "$ns" | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns"
+	done
+	rm -rf "$TMP_DIR"
+}
+
+# Exit status of the whole run, kselftest style.
+summary() {
+	echo "# $cases_pass passed, $cases_fail failed, $cases_skip skipped"
+	if ((cases_fail > 0)); then
+		return $ksft_fail
+	elif ((cases_pass == 0)); then
+		return $ksft_skip
+	fi
+	return $ksft_pass
+}
