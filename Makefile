@@ -54,3 +54,32 @@ clean:
 	$(MAKE) -C selftests clean
 
 .PHONY: all module module-debug tools install style sparse clean
+
+# --- tests ---------------------------------------------------------------
+# The VM boots $(VM_KVER) (selftests/vm/run.sh); the module must be built
+# for it, which `module` does whenever the host kernel has no build dir.
+VM_RUN = selftests/vm/run.sh --kver $(VM_KVER)
+
+deps:
+	scripts/install-deps.sh
+
+selftests:
+	$(MAKE) -C selftests
+
+# The suite once per backend, in one VM boot. The C API tests speak to the
+# module directly, so the nft pass leaves them out.
+vmtest: module tools selftests
+	$(VM_RUN) -- sh -c 'rc=0; \
+		BACKEND=kmod make -s -C selftests run_tests || rc=1; \
+		BACKEND=nft make -s -C selftests run_tests TEST_GEN_PROGS= || rc=1; \
+		exit $$rc'
+
+# deps, build, unit tests, nft selftests on this host, then vmtest; ends with
+# "N passed, N failed, N skipped".
+check: deps
+	scripts/check.sh
+
+demo: module tools
+	$(VM_RUN) -- scripts/demo.sh
+
+.PHONY: deps selftests vmtest check demo

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Everything `make check` runs, in order: build, the CLI's unit tests, the
+# nft-backend selftests on this host (in namespaces), then the whole suite in
+# the VM for both backends. Each step's output goes to the terminal and to a
+# log; the last line counts the test cases of all steps:
+#   N passed, N failed, N skipped
+# A step that fails without reporting a failed case counts as one failure.
+
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+make=${MAKE:-make}
+log_dir=$(mktemp -d "${TMPDIR:-/tmp}/portredir-check.XXXXXX")
+trap 'rm -rf "$log_dir"' EXIT
+
+passed=0 failed=0 skipped=0
+failed_steps=()
+
+# Counts TAP case lines ("ok N ...", at any "# " nesting, not the kselftest
+# runner's per-program lines) and the shell tests' PASS:/FAIL:/SKIP: lines.
+count() {
+	local log=$1 p f s
+	p=$(grep -Ec '^(# )*(ok [0-9]+ |PASS: )' "$log")
+	s=$(grep -Ec '^(# )*(ok [0-9]+ .*# SKIP|SKIP: )' "$log")
+	f=$(grep -Ec '^(# )*(not ok [0-9]+ |FAIL: )' "$log")
+	runner_p=$(grep -Ec '^(# )*ok [0-9]+ selftests: ' "$log")
+	runner_s=$(grep -Ec '^(# )*ok [0-9]+ selftests: .*# SKIP' "$log")
+	runner_f=$(grep -Ec '^(# )*not ok [0-9]+ selftests: ' "$log")
+	p=$((p - runner_p - (s - runner_s)))
+	s=$((s - runner_s))
+	f=$((f - runner_f))
+	echo "$p $f $s"
+}
+
+step() {
+	local name=$1 log rc p f s
+	shift
+	log=$log_dir/${name// /-}.log
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	read -r p f s < <(count "$log")
+	if [[ $rc != 0 && $f == 0 ]]; then
+		f=1
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	[[ $rc == 0 && $f == 0 ]] || failed_steps+=("$name")
+	echo "=== $name: exit $rc; $p passed, $f failed, $s skipped"
+	return "$rc"
+}
+
+step build $make all selftests || true
+step "unit tests" $make -C tools check || true
+step "host nft selftests" env BACKEND=nft $make -s -C selftests run_tests || true
+step "vm selftests" $make -s vmtest || true
+
+((${#failed_steps[@]} == 0)) || echo "failed steps: ${failed_steps[*]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))
