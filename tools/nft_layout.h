@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef NFT_LAYOUT_H
+#define NFT_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rule.h"
+
+struct nftnl_chain;
+struct nftnl_rule;
+struct nftnl_set;
+struct nftnl_table;
+
+/* What the nft backend builds; backend_nft.c describes the layout. */
+#define NFT_TABLE_NAME		"portredir"
+
+enum nft_chain_id {
+	NFT_CHAIN_PREROUTING,
+	NFT_CHAIN_OUTPUT,
+	NFT_CHAIN_COUNT
+};
+
+/*
+ * The packets one map applies to. Each rule lives in exactly one map,
+ * chosen by its protocol, family mask, direction mask and whether it names
+ * an input interface; maps are numbered 0..NFT_MAP_COUNT-1.
+ */
+struct nft_map_class {
+	uint8_t proto;
+	uint8_t family;
+	uint8_t direction;
+	bool dev;
+};
+
+#define NFT_MAP_COUNT		36
+#define NFT_MAP_NAME_MAX	32
+
+void nft_map_class(unsigned int map, struct nft_map_class *class);
+unsigned int nft_map_of_rule(const struct redir_rule *rule);
+const char *nft_map_name(unsigned int map, char buf[NFT_MAP_NAME_MAX]);
+/* The map called @name, or -1. */
+int nft_map_by_name(const char *name);
+bool nft_map_in_chain(unsigned int map, enum nft_chain_id chain);
+const char *nft_chain_name(enum nft_chain_id chain);
+
+/* Builders for the objects as they are created. */
+struct nftnl_table *nft_table_build(void);
+struct nftnl_chain *nft_chain_build(enum nft_chain_id chain);
+struct nftnl_set *nft_map_build(unsigned int map);
+/* The rule in @chain that sends new connections through @map. */
+struct nftnl_rule *nft_map_rule_build(unsigned int map,
+				      enum nft_chain_id chain);
+
+/*
+ * Shape checks for objects read back from the kernel: 0 and what the
+ * object is, or -1 and @why it is not something this tool made.
+ */
+int nft_chain_check(const struct nftnl_chain *chain, enum nft_chain_id *id,
+		    char *why, size_t len);
+int nft_map_check(const struct nftnl_set *set, unsigned int *map,
+		  char *why, size_t len);
+int nft_rule_check(const struct nftnl_rule *rule, unsigned int *map,
+		   enum nft_chain_id *chain, char *why, size_t len);
+
+#endif
