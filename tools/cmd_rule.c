@@ -93,8 +93,7 @@ int cmd_del(const struct options *options, int argc, char **argv)
 	rule_format(&rule, RULE_SELECTOR, text, sizeof(text));
 	err = backend_del(&b, &rule);
 	if (err == -ENOENT && !b.error[0])
-		snprintf(b.error, sizeof(b.error),
-			 "no such rule (see portredir list)");
+		snprintf(b.error, sizeof(b.error), "no such rule");
 	if (err)
 		status = operation_failed(&b, err, "del %s", text);
 	backend_close(&b);

@@ -122,8 +122,30 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* "add, del, ... or help", from the table. */
+static void list_command_names(char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < COMMAND_COUNT && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 !i ? "" : i + 1 < COMMAND_COUNT ?
+					 ", " : " or ",
+					 commands[i].name);
+}
+
+static int missing_command(void)
+{
+	char names[128];
+
+	list_command_names(names, sizeof(names));
+	return usage_error("missing command (expected %s)", names);
+}
+
 static int unknown_command(const char *word)
 {
+	char names[128];
 	size_t i;
 
 	for (i = 0; i < COMMAND_COUNT; i++)
@@ -131,8 +153,8 @@ static int unknown_command(const char *word)
 		    !strncmp(word, commands[i].name, strlen(commands[i].name)))
 			return usage_error("unknown command \"%s\" (did you mean \"%s\"? see portredir help)",
 					   word, commands[i].name);
-	return usage_error("unknown command \"%s\" (expected add, del, list, flush, save, restore, monitor, status or help)",
-			   word);
+	list_command_names(names, sizeof(names));
+	return usage_error("unknown command \"%s\" (expected %s)", word, names);
 }
 
 static int choose_backend(struct options *options, const char *chosen)
@@ -218,10 +240,8 @@ int main(int argc, char **argv)
 	status = parse_options(argc, argv, &options);
 	if (status >= 0)
 		return status;
-	if (optind >= argc) {
-		print_usage(stderr);
-		return STATUS_USAGE;
-	}
+	if (optind >= argc)
+		return missing_command();
 
 	name = argv[optind];
 	for (i = 0; i < COMMAND_COUNT; i++)

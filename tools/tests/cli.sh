@@ -40,6 +40,7 @@ usage_error() {
 	fi
 }
 
+usage_error 'missing command (expected add, del'
 usage_error 'unknown command "lst" (did you mean "list"?' lst
 usage_error 'unknown command "frobnicate"' frobnicate
 usage_error 'unknown option "-x"' -x list
