@@ -151,24 +151,28 @@ static int run_replies(struct backend *b, const void *buffer, size_t len,
 			   control, NLMSG_MIN_TYPE);
 }
 
-/* Reads what is left of an abandoned dump, so the next request starts clean. */
-static void drain_replies(struct kmod *k, uint32_t seq)
+static bool holds_last_reply(const void *buffer, ssize_t len, uint32_t seq)
 {
-	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(k->socket, k->buffer,
-						  RECEIVE_BUFFER_SIZE);
-		const struct nlmsghdr *nlh = (const void *)k->buffer;
-		int remaining = (int)len;
+	const struct nlmsghdr *nlh = buffer;
+	int remaining = (int)len;
 
-		if (len <= 0)
-			return;
-		for (; mnl_nlmsg_ok(nlh, remaining);
-		     nlh = mnl_nlmsg_next(nlh, &remaining))
-			if (nlh->nlmsg_seq == seq &&
-			    (nlh->nlmsg_type == NLMSG_DONE ||
-			     nlh->nlmsg_type == NLMSG_ERROR))
-				return;
-	}
+	for (; mnl_nlmsg_ok(nlh, remaining);
+	     nlh = mnl_nlmsg_next(nlh, &remaining))
+		if (nlh->nlmsg_seq == seq && (nlh->nlmsg_type == NLMSG_DONE ||
+					      nlh->nlmsg_type == NLMSG_ERROR))
+			return true;
+	return false;
+}
+
+/*
+ * Reads what is left of an abandoned dump, so the next request starts
+ * clean; @len bytes of it are in the buffer already.
+ */
+static void drain_replies(struct kmod *k, uint32_t seq, ssize_t len)
+{
+	while (len > 0 && !holds_last_reply(k->buffer, len, seq))
+		len = mnl_socket_recvfrom(k->socket, k->buffer,
+					  RECEIVE_BUFFER_SIZE);
 }
 
 /*
@@ -182,6 +186,7 @@ static int transact(struct backend *b, struct nlmsghdr *nlh,
 	struct reply reply = { b, on_reply, arg };
 	struct kmod *k = b->priv;
 	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t len;
 	int ret;
 
 	b->error[0] = '\0';
@@ -189,9 +194,8 @@ static int transact(struct backend *b, struct nlmsghdr *nlh,
 	if (mnl_socket_sendto(k->socket, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
-		ssize_t len = mnl_socket_recvfrom(k->socket, k->buffer,
-						  RECEIVE_BUFFER_SIZE);
-
+		len = mnl_socket_recvfrom(k->socket, k->buffer,
+					  RECEIVE_BUFFER_SIZE);
 		if (len < 0)
 			return -errno;
 		errno = EIO;
@@ -201,8 +205,9 @@ static int transact(struct backend *b, struct nlmsghdr *nlh,
 	if (ret == MNL_CB_STOP)
 		return 0;
 	ret = errno ? -errno : -EIO;
+	/* libmnl stops at a message flagged NLM_F_DUMP_INTR. */
 	if (ret == -EINTR && (nlh->nlmsg_flags & NLM_F_DUMP))
-		drain_replies(k, seq);
+		drain_replies(k, seq, len);
 	return ret;
 }
 
