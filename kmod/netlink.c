@@ -25,7 +25,6 @@ static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] =
 
 static const struct nla_policy portredir_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_RULE]	= NLA_POLICY_NESTED(portredir_rule_policy),
-	[PORTREDIR_A_RULES]	= NLA_POLICY_NESTED_ARRAY(portredir_rule_policy),
 };
 
 static struct genl_family portredir_family;
@@ -356,7 +355,8 @@ static int portredir_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-static int portredir_build_ruleset(struct net *net, const struct nlattr *rules,
+/* The policy has validated every attribute, repeated ones included. */
+static int portredir_build_ruleset(struct net *net, const struct genl_info *info,
 				   struct portredir_ruleset *rs,
 				   struct netlink_ext_ack *extack)
 {
@@ -365,7 +365,9 @@ static int portredir_build_ruleset(struct net *net, const struct nlattr *rules,
 	struct nlattr *nest;
 	int rem, err;
 
-	nla_for_each_nested(nest, rules, rem) {
+	nlmsg_for_each_attr(nest, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(nest) != PORTREDIR_A_RULE)
+			continue;
 		err = portredir_parse_rule(net, nest, true, &spec, extack);
 		if (err)
 			return err;
@@ -398,16 +400,11 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 	struct portredir_ruleset *rs = NULL;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, PORTREDIR_A_RULES)) {
-		GENL_SET_ERR_MSG(info, "missing rule list");
-		return -EINVAL;
-	}
-	if (nla_len(info->attrs[PORTREDIR_A_RULES])) {
+	if (info->attrs[PORTREDIR_A_RULE]) {
 		rs = portredir_ruleset_create();
 		if (!rs)
 			return -ENOMEM;
-		err = portredir_build_ruleset(net, info->attrs[PORTREDIR_A_RULES],
-					      rs, info->extack);
+		err = portredir_build_ruleset(net, info, rs, info->extack);
 		if (err)
 			goto err_destroy;
 	}

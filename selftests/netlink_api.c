@@ -24,9 +24,11 @@
 #include "kselftest_harness.h"
 
 #define BUF_SIZE 65536
+/* room for a REPLACE of every TCP and UDP port */
+#define MSG_SIZE (8 << 20)
 
 struct msg {
-	char buf[BUF_SIZE];
+	char buf[MSG_SIZE];
 	struct nlmsghdr *nlh;
 	struct nlattr *nest[4];
 	int depth;
@@ -511,10 +513,8 @@ static void msg_rules(struct msg *m, uint16_t family, const struct rule *r, int 
 	int i;
 
 	msg_init(m, family, 0, PORTREDIR_CMD_REPLACE);
-	msg_nest(m, PORTREDIR_A_RULES);
 	for (i = 0; i < n; i++)
 		msg_rule(m, &r[i]);
-	msg_nest_end(m);
 }
 
 TEST_F(api, replace_is_atomic)
@@ -546,6 +546,35 @@ TEST_F(api, replace_is_atomic)
 	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
 	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
 	EXPECT_EQ(0, d.count);
+}
+
+TEST_F(api, replace_full_table)
+{
+	int size = MSG_SIZE;
+	struct dump d;
+	int port;
+
+	ASSERT_EQ(0, setsockopt(self->nl.fd, SOL_SOCKET, SO_SNDBUFFORCE,
+				&size, sizeof(size)));
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_REPLACE);
+	for (port = 1; port <= 65535; port++) {
+		struct rule tcp = { .proto = IPPROTO_TCP, .port_min = port,
+				    .to_min = port };
+		struct rule udp = { .proto = IPPROTO_UDP, .port_min = port,
+				    .to_min = 65536 - port };
+
+		msg_rule(self->m, &tcp);
+		msg_rule(self->m, &udp);
+	}
+	ASSERT_GT(self->m->nlh->nlmsg_len, 65536);
+	ASSERT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(2 * 65535, d.count);
+	EXPECT_EQ(IPPROTO_UDP, d.last.proto);
+	EXPECT_EQ(65535, d.last.port_min);
+	EXPECT_EQ(1, d.last.to_min);
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
 }
 
 TEST_F(api, flush)

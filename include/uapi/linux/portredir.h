@@ -64,10 +64,14 @@
  *	as one PORTREDIR_CMD_FLUSH message without attributes.
  *
  * PORTREDIR_CMD_REPLACE
- *	Replaces the whole table with the rules nested in PORTREDIR_A_RULES
- *	(possibly none), atomically: a packet sees either the old table or
- *	the new one, never a mix, and on any error nothing changes. Rules are
- *	checked as for ADD, against each other. Announced to the monitor
+ *	Replaces the whole table with the rules of every PORTREDIR_A_RULE
+ *	attribute in the message (possibly none), atomically: a packet sees
+ *	either the old table or the new one, never a mix, and on any error
+ *	nothing changes. Rules are checked as for ADD, against each other;
+ *	the extack points at the first rule refused. The rules are top-level
+ *	attributes, not one nest, because a nest cannot exceed 64 KiB: a
+ *	full table needs a message of several MiB, so raise SO_SNDBUF (or
+ *	SO_SNDBUFFORCE) to send it. Announced to the monitor
  *	group as a PORTREDIR_CMD_FLUSH followed by one PORTREDIR_CMD_ADD per
  *	new rule.
  *
@@ -106,8 +110,6 @@
  *	PORTREDIR_RULE_A_CONNECTIONS	u64, output only: connections this rule
  *					has redirected. Refused on input.
  *	PORTREDIR_RULE_A_PAD		padding for the u64 above.
- *
- * PORTREDIR_A_RULES: nest of PORTREDIR_A_RULE nests (REPLACE only).
  */
 #ifndef _UAPI_LINUX_PORTREDIR_H
 #define _UAPI_LINUX_PORTREDIR_H
@@ -131,7 +133,6 @@ enum portredir_cmd {
 enum portredir_attr {
 	PORTREDIR_A_UNSPEC,
 	PORTREDIR_A_RULE,
-	PORTREDIR_A_RULES,
 
 	__PORTREDIR_A_MAX,
 	PORTREDIR_A_MAX = __PORTREDIR_A_MAX - 1
