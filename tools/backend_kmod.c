@@ -4,43 +4,26 @@
  * include/uapi/linux/portredir.h.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
-#include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
-#include <linux/netlink.h>
 #include <linux/portredir.h>
 
 #include "backend.h"
+#include "netlink.h"
 
-/* Big enough for any dump message the kernel builds (it caps them at 32 KiB). */
-#define RECEIVE_BUFFER_SIZE	(64 * 1024)
 /* Upper bound of one encoded rule nest: 4 bytes of nest, 8 attributes of 8. */
 #define RULE_NEST_MAX		72
 #define DUMP_ATTEMPTS		5
 
 struct kmod {
-	struct mnl_socket *socket;
-	uint32_t portid;
-	uint32_t seq;
+	struct netlink nl;
 	uint16_t family_id;
 	uint32_t monitor_group;
-	/* NLMSGERR_ATTR_OFFS of the last refusal: where in the request. */
-	uint32_t error_offset;
-	char *buffer;
-};
-
-/* What one request's replies are handed to, with the backend for extack. */
-struct reply {
-	struct backend *backend;
-	mnl_cb_t on_message;
-	void *arg;
 };
 
 static void set_errorf(struct backend *b, const char *fmt, ...)
@@ -55,172 +38,33 @@ static void set_errorf(struct backend *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void set_error(struct backend *b, const char *message)
-{
-	static const char module_prefix[] = PORTREDIR_GENL_NAME ": ";
-
-	/* NL_SET_ERR_MSG_MOD prefixes the module name, the CLI does already. */
-	if (!strncmp(message, module_prefix, sizeof(module_prefix) - 1))
-		message += sizeof(module_prefix) - 1;
-	set_errorf(b, "%s", message);
-}
-
-static int read_extack_attr(const struct nlattr *attr, void *data)
-{
-	struct backend *b = data;
-	struct kmod *k = b->priv;
-
-	switch (mnl_attr_get_type(attr)) {
-	case NLMSGERR_ATTR_MSG:
-		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-			set_error(b, mnl_attr_get_str(attr));
-		break;
-	case NLMSGERR_ATTR_OFFS:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-			k->error_offset = mnl_attr_get_u32(attr);
-		break;
-	}
-	return MNL_CB_OK;
-}
-
-/* The extack TLVs follow the error code and the (possibly capped) request. */
-static void read_extack(struct backend *b, const struct nlmsghdr *nlh,
-			size_t offset)
-{
-	size_t payload_len = nlh->nlmsg_len - NLMSG_HDRLEN;
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || offset >= payload_len)
-		return;
-	mnl_attr_parse_payload((const char *)mnl_nlmsg_get_payload(nlh) + offset,
-			       payload_len - offset, read_extack_attr, b);
-}
-
-static int on_error(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-	struct reply *reply = data;
-	size_t offset = sizeof(*err);
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (!err->error)
-		return MNL_CB_STOP;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		offset += err->msg.nlmsg_len - sizeof(err->msg);
-	read_extack(reply->backend, nlh, offset);
-	errno = -err->error;
-	return MNL_CB_ERROR;
-}
-
-/* A dump ends with NLMSG_DONE: an int error, then extack TLVs. */
-static int on_done(const struct nlmsghdr *nlh, void *data)
-{
-	struct reply *reply = data;
-	int error;
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(error)))
-		return MNL_CB_STOP;
-	memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
-	if (!error)
-		return MNL_CB_STOP;
-	read_extack(reply->backend, nlh, sizeof(error));
-	errno = error < 0 ? -error : error;
-	return MNL_CB_ERROR;
-}
-
-static int on_message(const struct nlmsghdr *nlh, void *data)
-{
-	struct reply *reply = data;
-
-	return reply->on_message ? reply->on_message(nlh, reply->arg) :
-				   MNL_CB_OK;
-}
-
-static int run_replies(struct backend *b, const void *buffer, size_t len,
-		       uint32_t seq, struct reply *reply)
-{
-	mnl_cb_t control[NLMSG_MIN_TYPE] = {
-		[NLMSG_ERROR] = on_error,
-		[NLMSG_DONE] = on_done,
-	};
-	struct kmod *k = b->priv;
-
-	return mnl_cb_run2(buffer, len, seq, k->portid, on_message, reply,
-			   control, NLMSG_MIN_TYPE);
-}
-
-static bool holds_last_reply(const void *buffer, ssize_t len, uint32_t seq)
-{
-	const struct nlmsghdr *nlh = buffer;
-	int remaining = (int)len;
-
-	for (; mnl_nlmsg_ok(nlh, remaining);
-	     nlh = mnl_nlmsg_next(nlh, &remaining))
-		if (nlh->nlmsg_seq == seq && (nlh->nlmsg_type == NLMSG_DONE ||
-					      nlh->nlmsg_type == NLMSG_ERROR))
-			return true;
-	return false;
-}
-
-/*
- * Reads what is left of an abandoned dump, so the next request starts
- * clean; @len bytes of it are in the buffer already.
- */
-static void drain_replies(struct kmod *k, uint32_t seq, ssize_t len)
-{
-	while (len > 0 && !holds_last_reply(k->buffer, len, seq))
-		len = mnl_socket_recvfrom(k->socket, k->buffer,
-					  RECEIVE_BUFFER_SIZE);
-}
-
-/*
- * Sends @nlh and feeds every reply to @on_reply until the ack or the end
- * of the dump. Returns 0 or a negative errno; -EINTR means the dump was
- * interrupted by a change of the table.
- */
+/* Runs a request and hands the kernel's reason for a refusal to @b. */
 static int transact(struct backend *b, struct nlmsghdr *nlh,
 		    mnl_cb_t on_reply, void *arg)
 {
-	struct reply reply = { b, on_reply, arg };
+	static const char module_prefix[] = PORTREDIR_GENL_NAME ": ";
 	struct kmod *k = b->priv;
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t len;
-	int ret;
+	const char *reason = k->nl.error;
+	int err;
 
 	b->error[0] = '\0';
-	k->error_offset = 0;
-	if (mnl_socket_sendto(k->socket, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		len = mnl_socket_recvfrom(k->socket, k->buffer,
-					  RECEIVE_BUFFER_SIZE);
-		if (len < 0)
-			return -errno;
-		errno = EIO;
-		ret = run_replies(b, k->buffer, (size_t)len, seq, &reply);
-	} while (ret > MNL_CB_STOP);
-
-	if (ret == MNL_CB_STOP)
-		return 0;
-	ret = errno ? -errno : -EIO;
-	/* libmnl stops at a message flagged NLM_F_DUMP_INTR. */
-	if (ret == -EINTR && (nlh->nlmsg_flags & NLM_F_DUMP))
-		drain_replies(k, seq, len);
-	return ret;
+	err = netlink_transact(&k->nl, nlh, on_reply, arg);
+	/* NL_SET_ERR_MSG_MOD prefixes the module name; the CLI does already. */
+	if (!strncmp(reason, module_prefix, sizeof(module_prefix) - 1))
+		reason += sizeof(module_prefix) - 1;
+	if (err)
+		set_errorf(b, "%s", reason);
+	return err;
 }
 
 static struct nlmsghdr *put_request(struct kmod *k, void *buffer,
 				    uint16_t family, uint8_t cmd,
 				    uint8_t version, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buffer);
+	struct nlmsghdr *nlh = netlink_put_request(&k->nl, buffer, family,
+						   flags);
 	struct genlmsghdr *genl;
 
-	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++k->seq;
 	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
 	genl->cmd = cmd;
 	genl->version = version;
@@ -528,25 +372,14 @@ static void name_refused_rule(struct backend *b, const struct nlmsghdr *nlh,
 	char rule[RULE_FORMAT_MAX], reason[sizeof(b->error)];
 	size_t index;
 
-	if (!k->error_offset ||
-	    !find_refused_rule(nlh, k->error_offset, &index) ||
+	if (!k->nl.error_offset ||
+	    !find_refused_rule(nlh, k->nl.error_offset, &index) ||
 	    index >= rules->len)
 		return;
 	rule_format(&rules->rules[index], RULE_WITH_TARGET, rule, sizeof(rule));
 	memcpy(reason, b->error, sizeof(reason));
 	set_errorf(b, "rule %zu \"%s\": %s", index + 1, rule,
 		   reason[0] ? reason : "refused");
-}
-
-/* A large table makes a message far beyond the default socket buffer. */
-static void grow_send_buffer(struct kmod *k, size_t len)
-{
-	int fd = mnl_socket_get_fd(k->socket);
-	int size = len > INT32_MAX / 2 ? INT32_MAX / 2 : (int)len;
-
-	size += 64 * 1024;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
 static int kmod_replace(struct backend *b, const struct rule_list *rules)
@@ -565,7 +398,8 @@ static int kmod_replace(struct backend *b, const struct rule_list *rules)
 	/* Top-level attributes: a nest could not exceed 64 KiB. */
 	for (i = 0; i < rules->len; i++)
 		put_rule(nlh, PORTREDIR_A_RULE, &rules->rules[i], true);
-	grow_send_buffer(b->priv, nlh->nlmsg_len);
+	/* A full table makes a message of several MiB. */
+	netlink_grow_send_buffer(&((struct kmod *)b->priv)->nl, nlh->nlmsg_len);
 	err = transact(b, nlh, NULL, NULL);
 	if (err)
 		name_refused_rule(b, nlh, rules);
@@ -610,12 +444,12 @@ static int kmod_monitor(struct backend *b, monitor_fn fn, void *arg)
 			 PORTREDIR_MCGRP_MONITOR);
 		return -ENOENT;
 	}
-	if (mnl_socket_setsockopt(k->socket, NETLINK_ADD_MEMBERSHIP, &group,
+	if (mnl_socket_setsockopt(k->nl.socket, NETLINK_ADD_MEMBERSHIP, &group,
 				  sizeof(group)))
 		return -errno;
 	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(k->socket, k->buffer,
-						  RECEIVE_BUFFER_SIZE);
+		ssize_t len = mnl_socket_recvfrom(k->nl.socket, k->nl.buffer,
+						  NETLINK_RECEIVE_SIZE);
 
 		/* The socket overran: say so and keep listening. */
 		if (len < 0 && errno == ENOBUFS) {
@@ -624,32 +458,9 @@ static int kmod_monitor(struct backend *b, monitor_fn fn, void *arg)
 		}
 		if (len < 0)
 			return errno == EINTR ? 0 : -errno;
-		mnl_cb_run(k->buffer, (size_t)len, 0, 0, announce_change,
+		mnl_cb_run(k->nl.buffer, (size_t)len, 0, 0, announce_change,
 			   &monitor);
 	}
-}
-
-static void enable_socket_option(struct mnl_socket *socket, int option)
-{
-	int one = 1;
-
-	/* Older kernels lack these; errors then come without a message. */
-	mnl_socket_setsockopt(socket, option, &one, sizeof(one));
-}
-
-static int open_socket(struct backend *b, struct kmod *k)
-{
-	k->socket = mnl_socket_open(NETLINK_GENERIC);
-	if (!k->socket || mnl_socket_bind(k->socket, 0, MNL_SOCKET_AUTOPID)) {
-		set_errorf(b, "cannot open a generic netlink socket: %s",
-			 strerror(errno));
-		return -errno;
-	}
-	enable_socket_option(k->socket, NETLINK_EXT_ACK);
-	enable_socket_option(k->socket, NETLINK_CAP_ACK);
-	k->portid = mnl_socket_get_portid(k->socket);
-	k->seq = (uint32_t)time(NULL);
-	return 0;
 }
 
 static void kmod_close(struct backend *b)
@@ -658,9 +469,7 @@ static void kmod_close(struct backend *b)
 
 	if (!k)
 		return;
-	if (k->socket)
-		mnl_socket_close(k->socket);
-	free(k->buffer);
+	netlink_close(&k->nl);
 	free(k);
 	b->priv = NULL;
 }
@@ -673,14 +482,12 @@ static int kmod_open(struct backend *b)
 	b->priv = k;
 	if (!k)
 		return -ENOMEM;
-	k->buffer = malloc(RECEIVE_BUFFER_SIZE);
-	if (!k->buffer) {
-		err = -ENOMEM;
+	err = netlink_open(&k->nl, NETLINK_GENERIC);
+	if (err) {
+		set_errorf(b, "cannot open a generic netlink socket: %s",
+			   strerror(-err));
 		goto err_close;
 	}
-	err = open_socket(b, k);
-	if (err)
-		goto err_close;
 	err = resolve_family(b);
 	if (err == -ENOENT)
 		set_errorf(b, "kernel module not loaded (try: modprobe portredir)");

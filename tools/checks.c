@@ -100,18 +100,15 @@ static void check_listeners(const struct host_facts *facts,
 		return;
 	}
 	listener_owner(targets.first, owner, sizeof(owner));
-	if (targets.loopback_only && (rule->direction & PORTREDIR_DIR_INBOUND)) {
+	if (targets.loopback_only && (rule->direction & PORTREDIR_DIR_INBOUND))
 		say(subject,
 		    "%s listens on %s at %s only, but \"%s\" sends inbound connections to the address they arrived on, where they will be refused (listen on 0.0.0.0 or :: instead)",
 		    owner, subject->ports, targets.first->address, subject->rule);
-		return;
-	}
-	if (!targets.reachable_locally && (rule->direction & PORTREDIR_DIR_LOCAL)) {
+	else if (!targets.reachable_locally &&
+		 (rule->direction & PORTREDIR_DIR_LOCAL))
 		say(subject,
 		    "%s listens on %s at %s only, but \"%s\" sends local connections to 127.0.0.1 or ::1, where they will be refused (listen on 0.0.0.0 or :: instead)",
 		    owner, subject->ports, targets.first->address, subject->rule);
-		return;
-	}
 	check_family(&targets, rule, subject);
 }
 

@@ -10,13 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 
 #include "listener.h"
-
-#define DUMP_BUFFER_SIZE (32 * 1024)
+#include "netlink.h"
 
 static unsigned int proto_bit(uint8_t proto)
 {
@@ -122,58 +120,33 @@ static uint32_t listening_states(uint8_t proto)
 	return proto == IPPROTO_UDP ? 1u << TCP_CLOSE : 1u << TCP_LISTEN;
 }
 
-static int dump_sockets(struct mnl_socket *socket, struct dump *dump,
-			uint8_t family, char *buffer, size_t len)
+static int dump_sockets(struct netlink *nl, struct dump *dump, uint8_t family)
 {
+	char buffer[MNL_SOCKET_BUFFER_SIZE];
 	struct inet_diag_req_v2 *request;
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buffer);
-	uint32_t portid = mnl_socket_get_portid(socket);
-	ssize_t received;
-	int ret;
+	struct nlmsghdr *nlh;
 
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = family;
+	nlh = netlink_put_request(nl, buffer, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
 	request = mnl_nlmsg_put_extra_header(nlh, sizeof(*request));
 	request->sdiag_family = family;
 	request->sdiag_protocol = dump->proto;
 	request->idiag_states = listening_states(dump->proto);
-
-	if (mnl_socket_sendto(socket, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		received = mnl_socket_recvfrom(socket, buffer, len);
-		if (received < 0)
-			return -errno;
-		ret = mnl_cb_run(buffer, (size_t)received, family, portid,
-				 read_socket, dump);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
+	return netlink_transact(nl, nlh, read_socket, dump);
 }
 
 static int load_proto(struct listener_table *table, uint8_t proto)
 {
 	struct dump dump = { table, proto };
-	struct mnl_socket *socket;
-	char *buffer;
+	struct netlink nl;
 	int err;
 
-	socket = mnl_socket_open(NETLINK_SOCK_DIAG);
-	if (!socket)
-		return -errno;
-	buffer = malloc(DUMP_BUFFER_SIZE);
-	if (!buffer)
-		err = -ENOMEM;
-	else if (mnl_socket_bind(socket, 0, MNL_SOCKET_AUTOPID))
-		err = -errno;
-	else
-		err = dump_sockets(socket, &dump, AF_INET, buffer,
-				   DUMP_BUFFER_SIZE);
+	err = netlink_open(&nl, NETLINK_SOCK_DIAG);
+	if (err)
+		return err;
+	err = dump_sockets(&nl, &dump, AF_INET);
 	if (!err)
-		err = dump_sockets(socket, &dump, AF_INET6, buffer,
-				   DUMP_BUFFER_SIZE);
-	free(buffer);
-	mnl_socket_close(socket);
+		err = dump_sockets(&nl, &dump, AF_INET6);
+	netlink_close(&nl);
 	return err;
 }
 
