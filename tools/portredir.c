@@ -227,7 +227,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 			return bad_option(argc, argv, option);
 		}
 	}
-	return choose_backend(options, backend) ?: -1;
+	if (choose_backend(options, backend))
+		return STATUS_USAGE;
+	return -1;
 }
 
 int main(int argc, char **argv)
