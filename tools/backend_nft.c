@@ -10,18 +10,22 @@
  *   chain output     { type nat hook output priority -100; }        local
  *
  *   One map per kind of rule: protocol x family (both, ip, ip6) x direction
- *   (both, inbound, local, inbound on one interface), named after it: tcp,
- *   udp_ip6, tcp_ip_local, sctp_inbound_dev... A rule is one element of the
- *   map of its kind, so the map says the rule's family and direction:
+ *   (both, inbound, local, inbound on one interface), named after it:
+ *   redir_tcp, redir_udp_ip6, redir_tcp_ip_local, redir_sctp_inbound_dev...
+ *   A rule is one element of the map of its kind, so the map says the
+ *   rule's family and direction:
  *
- *     map tcp { type inet_service : inet_service; flags interval; counter;
- *               elements = { 80 : 8080, 1000-1999 : 9000 } }
- *     map tcp_inbound_dev { type ifname . inet_service : inet_service; ... }
+ *     map redir_tcp { type inet_service : inet_service; flags interval;
+ *                     counter; elements = { 80 : 8080, 1000-1999 : 9000 } }
+ *     map redir_tcp_inbound_dev { type ifname . inet_service : ... }
  *
  *   Each map is looked up by one rule in each chain its direction covers:
  *
- *     meta nfproto ipv4 meta l4proto tcp redirect to :tcp dport map @tcp_ip
- *     meta l4proto tcp redirect to :iifname . tcp dport map @tcp_inbound_dev
+ *     meta nfproto ipv4 meta l4proto tcp
+ *         redirect to :tcp dport map @redir_tcp_ip
+ *     meta l4proto tcp redirect to :iifname . tcp dport map @redir_tcp_inbound_dev
+ *     meta l4proto udp fib daddr type local            (output: own addresses)
+ *         redirect to :udp dport map @redir_udp
  *
  *   so a packet meets a fixed number of lookups however many rules there
  *   are: O(log n) rbtree lookups in port maps (interface maps are pipapo).
@@ -94,6 +98,14 @@ static int nft_open(struct backend *b)
 	}
 	/* The cheapest question nf_tables answers, even unprivileged. */
 	ret = nft_sock_genid(&nft->sock, &genid);
+	if (ret == -EPERM) {
+		/* nfnetlink answers nothing, not even reads, without it. */
+		snprintf(b->error, sizeof(b->error),
+			 "no permission: nftables needs CAP_NET_ADMIN over this network namespace, even to read");
+		nft_sock_close(&nft->sock);
+		free(nft);
+		return -EPERM;
+	}
 	if (ret) {
 		snprintf(b->error, sizeof(b->error),
 			 "nf_tables is not usable on this kernel: %s",
@@ -199,7 +211,7 @@ static void report(struct backend *b, const struct nft_batch_error *e)
 
 	if (e->err == EPERM)
 		snprintf(b->error, sizeof(b->error),
-			 "changing nftables needs CAP_NET_ADMIN (could not %s)",
+			 "no permission to %s: nftables needs CAP_NET_ADMIN",
 			 e->what);
 	else if ((e->err == ENOENT || e->err == EOPNOTSUPP) && nat_step(e->what))
 		snprintf(b->error, sizeof(b->error),
@@ -259,8 +271,8 @@ static int build_add(struct backend *b, struct nft_txn *txn,
 
 	for (i = 0; i < state->rules.len; i++) {
 		if (rules_overlap(rule, &state->rules.rules[i])) {
-			say_rule(b, "the rule overlaps existing rule ",
-				 &state->rules.rules[i], "");
+			say_rule(b, "overlaps existing rule \"",
+				 &state->rules.rules[i], "\"");
 			return -EEXIST;
 		}
 	}
@@ -279,16 +291,13 @@ static int build_del(struct backend *b, struct nft_txn *txn,
 		     const struct nft_state *state, const void *arg)
 {
 	const struct redir_rule *selector = arg;
-	char text[RULE_FORMAT_MAX];
 	size_t i;
 
 	/* rule_compare() looks at the selector only, not at the target. */
 	for (i = 0; i < state->rules.len; i++)
 		if (!rule_compare(selector, &state->rules.rules[i]))
 			return nft_txn_del(txn, &state->rules.rules[i]);
-	rule_format(selector, RULE_SELECTOR, text, sizeof(text));
-	snprintf(b->error, sizeof(b->error), "no rule %s to delete", text);
-	return -ENOENT;
+	return refuse(b, -ENOENT, "no such rule");
 }
 
 static int nft_del(struct backend *b, const struct redir_rule *rule)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <linux/netfilter.h>
+#include <linux/rtnetlink.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/portredir.h>
@@ -112,7 +113,8 @@ const char *nft_map_name(unsigned int map, char buf[NFT_MAP_NAME_MAX])
 	unsigned int p, f, d;
 
 	map_split(map, &p, &f, &d);
-	snprintf(buf, NFT_MAP_NAME_MAX, "%s%s%s", protos[p].name,
+	/* "tcp" alone is an nft keyword: nft -f could not read it back. */
+	snprintf(buf, NFT_MAP_NAME_MAX, "redir_%s%s%s", protos[p].name,
 		 families[f].suffix, directions[d].suffix);
 	return buf;
 }
@@ -277,16 +279,36 @@ static bool add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 	return add_expr(r, e);
 }
 
-static bool add_cmp(struct nftnl_rule *r, uint8_t value)
+static bool add_cmp(struct nftnl_rule *r, const void *value, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &value, sizeof(value));
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, value, len);
 	}
 	return add_expr(r, e);
+}
+
+static bool add_cmp_u8(struct nftnl_rule *r, uint8_t value)
+{
+	return add_cmp(r, &value, sizeof(value));
+}
+
+/* fib daddr type local: the packet is for one of this host's addresses. */
+static bool add_daddr_local(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("fib");
+	uint32_t local = RTN_LOCAL;
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT,
+				   NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	}
+	return add_expr(r, e) && add_cmp(r, &local, sizeof(local));
 }
 
 static bool add_dport(struct nftnl_rule *r, uint32_t dreg)
@@ -334,11 +356,15 @@ static bool add_redirect(struct nftnl_rule *r)
 }
 
 /*
- * [meta nfproto == F] meta l4proto == P [iifname . ] th dport lookup @map
- * -> redirect to the port found. The key is built where the map's key
- * type expects it: iifname fills reg 1, the port starts reg 2.
+ * [meta nfproto == F] meta l4proto == P [fib daddr type local]
+ * [iifname . ] th dport lookup @map -> redirect to the port found.
+ * Output also carries connections to other hosts, which a local rule
+ * leaves alone. The key is built where the map's key type expects it:
+ * iifname fills reg 1, the port starts reg 2. This is the order nft(8)
+ * writes the same rule in, so `nft -f` of a listing gives it back.
  */
-static bool add_map_exprs(struct nftnl_rule *r, unsigned int map)
+static bool add_map_exprs(struct nftnl_rule *r, unsigned int map,
+			  enum nft_chain_id chain)
 {
 	struct nft_map_class c;
 	bool ok = true;
@@ -346,11 +372,13 @@ static bool add_map_exprs(struct nftnl_rule *r, unsigned int map)
 	nft_map_class(map, &c);
 	if (c.family != PORTREDIR_FAMILY_ALL) {
 		ok = ok && add_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-		ok = ok && add_cmp(r, c.family == PORTREDIR_FAMILY_IPV4 ?
-				   NFPROTO_IPV4 : NFPROTO_IPV6);
+		ok = ok && add_cmp_u8(r, c.family == PORTREDIR_FAMILY_IPV4 ?
+				      NFPROTO_IPV4 : NFPROTO_IPV6);
 	}
 	ok = ok && add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
-	ok = ok && add_cmp(r, c.proto);
+	ok = ok && add_cmp_u8(r, c.proto);
+	if (chain == NFT_CHAIN_OUTPUT)
+		ok = ok && add_daddr_local(r);
 	if (c.dev)
 		ok = ok && add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	ok = ok && add_dport(r, c.dev ? NFT_REG_2 : NFT_REG_1);
@@ -368,7 +396,7 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chains[chain].name);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if (!add_map_exprs(r, map)) {
+	if (!add_map_exprs(r, map, chain)) {
 		nftnl_rule_free(r);
 		return NULL;
 	}
