@@ -83,3 +83,15 @@ demo: module tools
 	$(VM_RUN) -- scripts/demo.sh
 
 .PHONY: deps selftests vmtest check demo
+
+# --- benchmarks ------------------------------------------------------------
+# Ratios measured side by side in one VM boot; see selftests/bench/bench.sh.
+BENCH_RATE := selftests/bench/connect_rate
+
+$(BENCH_RATE): selftests/bench/connect_rate.c
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: module tools $(BENCH_RATE)
+	$(VM_RUN) -- selftests/bench/bench.sh
+
+.PHONY: bench

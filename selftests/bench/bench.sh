@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmarks, run by `make bench` inside the test VM with portredir.ko
+# loaded. Every configuration runs in a fresh network namespace in the same
+# boot, one after another, and is reported as a ratio to the first one, since
+# absolute figures under QEMU's software emulation on a shared machine mean
+# little.
+#
+#   new connections/s   through no redirect, one rule, and a full table
+#                       (every TCP and UDP port: 131070 rules), per backend
+#   full table load     `portredir restore` of those 131070 rules, per backend
+
+set -eu
+cd "$(dirname "$0")"
+PORTREDIR=$(realpath ../../tools/portredir)
+RATE=$(realpath ./connect_rate)
+COUNT=${BENCH_CONNECTIONS:-3000}
+NS=prbench-$$
+work=$(mktemp -d)
+trap 'ip netns del $NS 2>/dev/null; rm -rf "$work"' EXIT
+
+# Every TCP and UDP port, each onto itself but 80, which goes to 8080.
+for p in $(seq 1 65535); do
+	if ((p == 80)); then echo "tcp 80 to 8080"; else echo "tcp $p to $p"; fi
+	echo "udp $p to $p"
+done > "$work/full.rules"
+
+fresh_ns() {
+	ip netns del $NS 2>/dev/null || true
+	ip netns add $NS
+	ip -n $NS link set lo up
+}
+
+in_ns() { ip netns exec $NS "$@"; }
+
+# rate PORT: connections/s to PORT, accepted on 8080
+rate() { in_ns "$RATE" 127.0.0.1 "$1" 8080 "$COUNT" | awk '{print $2}'; }
+
+seconds() {
+	local start end
+	start=$(date +%s.%N)
+	"$@" >/dev/null 2>&1
+	end=$(date +%s.%N)
+	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+fresh_ns
+base=$(rate 8080)
+printf '%-34s %10s %8s\n' "new connections (count $COUNT)" "conn/s" "ratio"
+printf '%-34s %10s %8s\n' "direct to 8080, no rules" "$base" "1.00"
+
+declare -A load
+for backend in kmod nft; do
+	fresh_ns
+	in_ns "$PORTREDIR" -b $backend add 80 8080 2>/dev/null
+	r=$(rate 80)
+	printf '%-34s %10s %8s\n' "$backend: 80 -> 8080, 1 rule" "$r" "$(ratio "$r" "$base")"
+
+	fresh_ns
+	load[$backend]=$(seconds in_ns "$PORTREDIR" -b $backend restore "$work/full.rules")
+	count=$(in_ns "$PORTREDIR" -b $backend save | wc -l)
+	r=$(rate 80)
+	printf '%-34s %10s %8s\n' "$backend: 80 -> 8080, $count rules" "$r" "$(ratio "$r" "$base")"
+done
+
+echo
+printf '%-34s %10s %8s\n' "full table load (131070 rules)" "seconds" "ratio"
+printf '%-34s %10.2f %8s\n' "kmod: restore" "${load[kmod]}" "1.00"
+printf '%-34s %10.2f %8s\n' "nft: restore" "${load[nft]}" "$(ratio "${load[nft]}" "${load[kmod]}")"
