@@ -49,7 +49,7 @@ log() { echo "# $*"; }
 
 # Inside a scenario: report and end it.
 fail() { echo "    FAIL: $*" >&2; exit $ksft_fail; }
-skip() { echo "    SKIP: $*" >&2; exit $ksft_skip; }
+skip() { echo "$*" >"$TMP_DIR/skip-reason"; exit $ksft_skip; }
 
 # checktool CMD REASON: skip the scenario (or, outside one, the run) when a
 # tool is missing, saying what it was needed for.
@@ -129,26 +129,38 @@ pr() {
 	ip netns exec "$ns" "$PORTREDIR" -b "$BACKEND" "$@"
 }
 
-# listen NS PORT: a TCP service on every address of NS (IPv4 and IPv6) that
-# greets each connection with "srvPORT" and then echoes what it is sent.
+# listen NS PORT [PROTO]: a service on every address of NS (IPv4 and IPv6)
+# that greets each connection with "srvPORT" and then echoes what it is
+# sent; over UDP it answers each datagram with "srvPORT".
 listen() {
-	local ns=$1 port=$2
+	local ns=$1 port=$2 proto=${3:-tcp} address opts=(-t 5) reply
+	reply="echo srv$port; exec cat"
+	case $proto in
+	tcp) address=TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=0 ;;
+	# SCTP has no half-close: greet and close.
+	sctp) address=SCTP6-LISTEN:$port,fork,reuseaddr,ipv6only=0 reply="echo srv$port" ;;
+	# A datagram's child would otherwise wait for more forever.
+	udp) address=UDP6-RECVFROM:$port,fork,reuseaddr,ipv6only=0 opts+=(-T 5) ;;
+	esac
 	(
 		close_conn_fds
-		exec ip netns exec "$ns" socat -t 5 \
-			"TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=0" \
-			SYSTEM:"echo srv$port; exec cat" </dev/null >/dev/null 2>&1
+		exec ip netns exec "$ns" socat "${opts[@]}" "$address" \
+			SYSTEM:"$reply" </dev/null >/dev/null 2>&1
 	) &
 	disown $!
-	busywait 5000 is_listening "$ns" tcp "$port" ||
-		fail "the listener on port $port of $ns did not come up"
+	busywait 5000 is_listening "$ns" "$proto" "$port" ||
+		fail "the $proto listener on port $port of $ns did not come up"
 }
 
-# is_listening NS tcp|udp PORT
+# is_listening NS tcp|udp|sctp PORT
 is_listening() {
-	local flag=-t
-	[[ $2 == udp ]] && flag=-u
-	[[ -n $(ip netns exec "$1" ss -Hln "$flag" "sport = :$3") ]]
+	local flag
+	case $2 in
+	tcp) flag=-t ;;
+	udp) flag=-u ;;
+	sctp) flag=-S ;;
+	esac
+	[[ -n $(ip netns exec "$1" ss -Hln "$flag" "sport = :$3" 2>/dev/null) ]]
 }
 
 # socat's name for HOST:PORT, brackets around IPv6 addresses.
@@ -161,19 +173,30 @@ socat_addr() {
 	fi
 }
 
-# probe NS HOST PORT: connect from NS and print the greeting, if any.
+# probe NS HOST PORT [PROTO]: connect from NS and print the greeting, if
+# any. Over UDP, send one datagram and wait two seconds for the answer;
+# over SCTP, which cannot half-close, only read.
 probe() {
-	ip netns exec "$1" timeout 5 socat -T 4 -t 4 - "$(socat_addr tcp "$2" "$3")" \
-		</dev/null 2>/dev/null | head -n 1
+	local proto=${4:-tcp}
+	if [[ $proto == udp ]]; then
+		echo ping | ip netns exec "$1" timeout 5 socat -t 2 - \
+			"$(socat_addr udp "$2" "$3")" 2>/dev/null | head -n 1
+	elif [[ $proto == sctp ]]; then
+		ip netns exec "$1" timeout 5 socat -T 4 -u \
+			"$(socat_addr sctp "$2" "$3")" - 2>/dev/null | head -n 1
+	else
+		ip netns exec "$1" timeout 5 socat -T 4 -t 4 - \
+			"$(socat_addr "$proto" "$2" "$3")" </dev/null 2>/dev/null | head -n 1
+	fi
 }
 
-# expect_answer NS HOST PORT WANT: a new connection is answered by WANT
-# ("srv8080"), or is not answered at all when WANT is "none".
+# expect_answer NS HOST PORT WANT [PROTO]: a new connection is answered by
+# WANT ("srv8080"), or is not answered at all when WANT is "none".
 expect_answer() {
 	local got
-	got=$(probe "$1" "$2" "$3")
+	got=$(probe "$1" "$2" "$3" "${5:-tcp}")
 	[[ $got == "${4/none/}" ]] ||
-		fail "connecting from ${1#"$NS_PREFIX"} to $2 port $3: wanted '$4', got '${got:-none}'"
+		fail "${5:-tcp} from ${1#"$NS_PREFIX"} to $2 port $3: wanted '$4', got '${got:-none}'"
 }
 
 # open_conn NAME NS HOST PORT: a connection kept open in the background;
@@ -239,13 +262,14 @@ cmd_ok() {
 }
 
 # cmd_fail RC STDERR CMD...: CMD must exit RC and print exactly the one line
-# STDERR on stderr. An STDERR starting with "~" is a regular expression the
-# line must match instead (for messages that name a changing detail).
+# STDERR on stderr (besides "portredir: warning:" lines). An STDERR starting
+# with "~" is a regular expression the line must match instead.
 cmd_fail() {
 	local want_rc=$1 want_err=$2 rc lines
 	shift 2
-	"$@" >"$TMP_DIR/out" 2>"$TMP_DIR/err"
+	"$@" >"$TMP_DIR/out" 2>"$TMP_DIR/err.all"
 	rc=$?
+	grep -v '^portredir: warning: ' "$TMP_DIR/err.all" >"$TMP_DIR/err"
 	[[ $rc == "$want_rc" ]] ||
 		fail "'$*' exited $rc, wanted $want_rc (stderr: $(head -n 3 "$TMP_DIR/err"))"
 	lines=$(wc -l <"$TMP_DIR/err")
@@ -264,14 +288,16 @@ cmd_fail() {
 run_case() {
 	local name=$1 rc
 	shift
+	local start=$SECONDS
+	rm -f "$TMP_DIR/skip-reason"
 	(
 		trap 'teardown_namespaces' EXIT
 		"$@"
 	)
 	rc=$?
 	case $rc in
-	0) echo "PASS: $name"; cases_pass=$((cases_pass + 1)) ;;
-	4) echo "SKIP: $name"; cases_skip=$((cases_skip + 1)) ;;
+	0) echo "PASS: $name ($((SECONDS - start))s)"; cases_pass=$((cases_pass + 1)) ;;
+	4) echo "SKIP: $name: $(cat "$TMP_DIR/skip-reason" 2>/dev/null)"; cases_skip=$((cases_skip + 1)) ;;
 	*) echo "FAIL: $name"; cases_fail=$((cases_fail + 1)) ;;
 	esac
 }

@@ -162,9 +162,12 @@ list_shows_rule_and_counters() {
 add_duplicate_fails() {
 	setup_topology
 	cmd_ok pr "$SERVER" add 80 8080
-	cmd_fail 1 "portredir: add tcp 80: rule already exists" pr "$SERVER" add 80 8080
-	cmd_fail 1 "~^portredir: add tcp 80: rule (already exists|overlaps an existing rule)" \
+	cmd_fail 1 'portredir: add tcp 80 to 8080: overlaps existing rule "tcp 80 to 8080"' \
+		pr "$SERVER" add 80 8080
+	cmd_fail 1 'portredir: add tcp 80 to 9090: overlaps existing rule "tcp 80 to 8080"' \
 		pr "$SERVER" add 80 9090
+	cmd_fail 1 'portredir: add tcp 80 to 9090 -6: overlaps existing rule "tcp 80 to 8080"' \
+		pr "$SERVER" add 80 9090 -6
 	cmd_ok pr "$SERVER" list
 	rule_count_is 1
 }
@@ -174,6 +177,8 @@ del_missing_fails() {
 	cmd_fail 1 "portredir: del tcp 80: no such rule" pr "$SERVER" del 80
 	cmd_ok pr "$SERVER" add 80 8080
 	cmd_fail 1 "portredir: del tcp 81: no such rule" pr "$SERVER" del 81
+	# A selector must match exactly: 80 for IPv4 only is not the rule on 80.
+	cmd_fail 1 "portredir: del tcp 80 -4: no such rule" pr "$SERVER" del 80 -4
 	cmd_ok pr "$SERVER" list
 	rule_count_is 1
 }
@@ -297,6 +302,160 @@ netns_teardown_with_rules() {
 	rule_count_is 0
 }
 
+# --- the rule model ------------------------------------------------------------
+
+# Any protocol, inbound over both families and local.
+redirect_protocol() {
+	local proto=$1
+	setup_topology
+	if [[ $proto == sctp ]]; then
+		# The listener is the probe: no SCTP in the kernel, no listener.
+		( listen "$SERVER" 8080 sctp ) 2>/dev/null ||
+			skip "this kernel cannot open SCTP sockets (CONFIG_IP_SCTP)"
+	else
+		listen "$SERVER" 8080 "$proto"
+	fi
+	listen "$SERVER" 80 "$proto"
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv80 "$proto"
+	cmd_ok pr "$SERVER" add "$proto" 80 8080
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080 "$proto"
+	expect_answer "$CLIENT" "$SERVER_IP6" 80 srv8080 "$proto"
+	expect_answer "$SERVER" 127.0.0.1 80 srv8080 "$proto"
+	expect_answer "$SERVER" ::1 80 srv8080 "$proto"
+	# A TCP rule does not take another protocol's traffic, nor the reverse.
+	if [[ $proto != tcp ]]; then
+		listen "$SERVER" 80
+		listen "$SERVER" 8080
+		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv80
+	fi
+	cmd_ok pr "$SERVER" del "$proto" 80
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv80 "$proto"
+}
+
+# A range onto a range keeps the offset; a range onto one port sends every
+# port there.
+redirect_ranges() {
+	local port
+	setup_topology
+	for port in 9000 9003 9009; do
+		listen "$SERVER" "$port"
+	done
+	listen "$SERVER" 8010
+	cmd_ok pr "$SERVER" add 8000-8009 to 9000-9009
+	expect_answer "$CLIENT" "$SERVER_IP4" 8000 srv9000
+	expect_answer "$CLIENT" "$SERVER_IP6" 8003 srv9003
+	expect_answer "$SERVER" 127.0.0.1 8009 srv9009
+	expect_answer "$CLIENT" "$SERVER_IP4" 8010 srv8010
+	cmd_ok pr "$SERVER" add 7000-7099 9000
+	expect_answer "$CLIENT" "$SERVER_IP4" 7000 srv9000
+	expect_answer "$CLIENT" "$SERVER_IP4" 7055 srv9000
+	expect_answer "$SERVER" ::1 7099 srv9000
+	cmd_ok pr "$SERVER" list
+	rule_count_is 2
+	rule_lines | grep -Eq '^ *tcp +8000-8009\b.*\b9000-9009\b' ||
+		fail "list does not show the range rule: $(cat "$TMP_DIR/out")"
+	# Ranges overlap when any port does.
+	cmd_fail 1 'portredir: add tcp 8009-8020 to 9100: overlaps existing rule "tcp 8000-8009 to 9000-9009"' \
+		pr "$SERVER" add 8009-8020 9100
+	cmd_fail 2 '~^portredir: target range 9000-9001 has 2 ports but 8000-8009 has 10' \
+		pr "$SERVER" add 8000-8009 9000-9001
+	cmd_ok pr "$SERVER" del 8000-8009
+	expect_answer "$CLIENT" "$SERVER_IP4" 8003 none
+}
+
+# -4 or -6: one family only, the other one untouched.
+redirect_one_family() {
+	local flag=$1 yes4=srv8080 yes6=srv8080
+	[[ $flag == -4 ]] && yes6=srv80
+	[[ $flag == -6 ]] && yes4=srv80
+	setup_topology
+	listen "$SERVER" 80
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080 "$flag"
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 "$yes4"
+	expect_answer "$CLIENT" "$SERVER_IP6" 80 "$yes6"
+	expect_answer "$SERVER" 127.0.0.1 80 "$yes4"
+	expect_answer "$SERVER" ::1 80 "$yes6"
+	# The other family is free for a rule of its own.
+	cmd_ok pr "$SERVER" add 80 8081 "$([[ $flag == -4 ]] && echo -6 || echo -4)"
+	cmd_ok pr "$SERVER" list
+	rule_count_is 2
+	cmd_fail 1 "portredir: del tcp 80: no such rule" pr "$SERVER" del 80
+	cmd_ok pr "$SERVER" del 80 "$flag"
+}
+
+# --inbound or --local: one direction only.
+redirect_one_direction() {
+	local flag=$1 inbound=srv8080 local=srv8080 addr
+	[[ $flag == --inbound ]] && local=srv80
+	[[ $flag == --local ]] && inbound=srv80
+	setup_topology
+	listen "$SERVER" 80
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080 "$flag"
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 "$inbound"
+	expect_answer "$CLIENT" "$SERVER_IP6" 80 "$inbound"
+	for addr in 127.0.0.1 ::1 "$SERVER_IP4" "$SERVER_IP6"; do
+		expect_answer "$SERVER" "$addr" 80 "$local"
+	done
+	cmd_ok pr "$SERVER" add 80 8081 "$([[ $flag == --local ]] && echo --inbound || echo --local)"
+	cmd_ok pr "$SERVER" del 80 "$flag"
+	cmd_ok pr "$SERVER" list
+	rule_count_is 1
+}
+
+# dev IFNAME: traffic arriving on that interface only. A second client
+# reaches the server over veth1:
+#   $CLIENT2 veth0 198.51.100.1/24 ---- 198.51.100.2/24 veth1 $SERVER
+redirect_dev() {
+	setup_topology
+	setup_ns CLIENT2
+	ip link add veth0 netns "$CLIENT2" type veth peer name veth1 netns "$SERVER"
+	ip -n "$CLIENT2" addr add 198.51.100.1/24 dev veth0
+	ip -n "$SERVER" addr add 198.51.100.2/24 dev veth1
+	ip -n "$CLIENT2" link set veth0 up
+	ip -n "$SERVER" link set veth1 up
+	listen "$SERVER" 80
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080 dev veth0
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	expect_answer "$CLIENT" "$SERVER_IP6" 80 srv8080
+	expect_answer "$CLIENT2" 198.51.100.2 80 srv80
+	expect_answer "$SERVER" 127.0.0.1 80 srv80
+	cmd_ok pr "$SERVER" list
+	rule_lines | grep -Eq '\bdev veth0\b' || fail "list does not show 'dev veth0': $(cat "$TMP_DIR/out")"
+	# The same port on another interface is another rule.
+	cmd_ok pr "$SERVER" add 80 8080 dev veth1
+	expect_answer "$CLIENT2" 198.51.100.2 80 srv8080
+	cmd_fail 2 "portredir: \"dev veth0\" matches inbound traffic only and cannot be combined with --local" \
+		pr "$SERVER" add 81 8080 --local dev veth0
+	cmd_fail 2 "portredir: unknown interface \"nosuchdev\" (expected an interface of this network namespace, see ip link)" \
+		pr "$SERVER" add 81 8080 dev nosuchdev
+	# The module deletes a rule with its interface (uapi header).
+	if [[ $BACKEND == kmod ]]; then
+		ip -n "$SERVER" link del veth1
+		cmd_ok pr "$SERVER" list
+		rule_count_is 1
+	fi
+}
+
+# Service names from /etc/services wherever a port goes, and in list.
+service_names() {
+	checktool "grep -Eq '^http-alt[[:space:]]+8080/tcp' /etc/services" "netbase's /etc/services names port 8080 http-alt"
+	setup_topology
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add http http-alt
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	cmd_ok pr "$SERVER" list
+	rule_lines | grep -Eq '^ *tcp +80 \(http\b.*8080 \(http-alt\b' ||
+		fail "list does not name the services: $(cat "$TMP_DIR/out")"
+	cmd_ok pr "$SERVER" -n list
+	rule_lines | grep -q 'http' && fail "list -n still names services: $(cat "$TMP_DIR/out")"
+	cmd_ok pr "$SERVER" del http
+	cmd_ok pr "$SERVER" list
+	rule_count_is 0
+}
+
 # --- module unload (kmod backend only) ---------------------------------------
 
 rmmod_with_rules_and_traffic() {
@@ -309,7 +468,7 @@ rmmod_with_rules_and_traffic() {
 	listen "$SERVER" 8080
 	cmd_ok pr "$SERVER" add 80 8080
 	cmd_ok pr "$SERVER" add 443 8080 -6
-	cmd_ok pr "$CLIENT" add 80 8080
+	cmd_ok pr "$CLIENT" add 80 8080 --inbound
 	open_conn est "$CLIENT" "$SERVER_IP4" 80
 	conn_expect est srv8080
 	# New connections keep arriving while the module goes.
@@ -376,6 +535,15 @@ readonly CASES=(
 	"user namespace manages the network namespace it owns|userns_owns_its_netns"
 	"rules of one namespace do not affect another|namespaces_isolated"
 	"namespace deleted with rules and connections|netns_teardown_with_rules"
+	"udp redirect|redirect_protocol udp"
+	"sctp redirect|redirect_protocol sctp"
+	"port ranges, offset and many-to-one|redirect_ranges"
+	"-4 redirects IPv4 only|redirect_one_family -4"
+	"-6 redirects IPv6 only|redirect_one_family -6"
+	"--inbound leaves local traffic alone|redirect_one_direction --inbound"
+	"--local leaves inbound traffic alone|redirect_one_direction --local"
+	"dev matches one input interface|redirect_dev"
+	"service names for ports|service_names"
 	"rmmod with rules and traffic, then reinsert|rmmod_with_rules_and_traffic"
 )
 
