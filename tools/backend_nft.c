@@ -108,7 +108,7 @@ static int nft_open(struct backend *b)
 	}
 	if (ret) {
 		snprintf(b->error, sizeof(b->error),
-			 "nf_tables is not usable on this kernel: %s",
+			 "nf_tables is not available in this kernel (CONFIG_NF_TABLES): %s",
 			 strerror(-ret));
 		nft_sock_close(&nft->sock);
 		free(nft);
