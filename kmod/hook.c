@@ -5,7 +5,9 @@
 #include <linux/netfilter_ipv6.h>
 #include <linux/portredir.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/addrconf.h>
 #include <net/netfilter/nf_nat.h>
+#include <net/route.h>
 
 #include "compat.h"
 #include "hook.h"
@@ -24,6 +26,20 @@ static unsigned int portredir_bind(struct sk_buff *skb,
 	if (state->pf == NFPROTO_IPV4)
 		return portredir_redirect_ipv4(skb, &range, state->hook);
 	return nf_nat_redirect_ipv6(skb, &range, state->hook);
+}
+
+/*
+ * Rules are about ports of this host: routed traffic and connections this
+ * host makes to others keep their destination.
+ */
+static bool portredir_for_this_host(const struct nf_hook_state *state,
+				    const struct nf_conntrack_tuple *tuple)
+{
+	if (state->pf == NFPROTO_IPV4)
+		return inet_addr_type_dev_table(state->net,
+						state->in ? state->in : state->out,
+						tuple->dst.u3.ip) == RTN_LOCAL;
+	return ipv6_chk_addr(state->net, &tuple->dst.u3.in6, NULL, 0);
 }
 
 /*
@@ -64,7 +80,7 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 							 PORTREDIR_DIR_LOCAL;
 	rule = portredir_rule_lookup(rs, tuple->dst.protonum, port, family,
 				     direction, state->in ? state->in->ifindex : 0);
-	if (!rule)
+	if (!rule || !portredir_for_this_host(state, tuple))
 		return NF_ACCEPT;
 
 	atomic64_inc(&rule->connections);

@@ -358,13 +358,13 @@ static bool add_redirect(struct nftnl_rule *r)
 /*
  * [meta nfproto == F] meta l4proto == P [fib daddr type local]
  * [iifname . ] th dport lookup @map -> redirect to the port found.
- * Output also carries connections to other hosts, which a local rule
- * leaves alone. The key is built where the map's key type expects it:
+ * Both chains also carry connections to other hosts (routed traffic
+ * in prerouting, outgoing in output), which rules leave alone: a rule
+ * is about ports of this host. The key is built where the map's key type expects it:
  * iifname fills reg 1, the port starts reg 2. This is the order nft(8)
  * writes the same rule in, so `nft -f` of a listing gives it back.
  */
-static bool add_map_exprs(struct nftnl_rule *r, unsigned int map,
-			  enum nft_chain_id chain)
+static bool add_map_exprs(struct nftnl_rule *r, unsigned int map)
 {
 	struct nft_map_class c;
 	bool ok = true;
@@ -377,8 +377,7 @@ static bool add_map_exprs(struct nftnl_rule *r, unsigned int map,
 	}
 	ok = ok && add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	ok = ok && add_cmp_u8(r, c.proto);
-	if (chain == NFT_CHAIN_OUTPUT)
-		ok = ok && add_daddr_local(r);
+	ok = ok && add_daddr_local(r);
 	if (c.dev)
 		ok = ok && add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	ok = ok && add_dport(r, c.dev ? NFT_REG_2 : NFT_REG_1);
@@ -396,7 +395,7 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chains[chain].name);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if (!add_map_exprs(r, map, chain)) {
+	if (!add_map_exprs(r, map)) {
 		nftnl_rule_free(r);
 		return NULL;
 	}
