@@ -17,8 +17,14 @@ export PREFIX DESTDIR VM_KVER
 
 all: module tools
 
+# KVER=LANE (one of `scripts/kernels.sh list`) builds for that kernel instead,
+# with W=1, into .build/kernels/LANE: kmod/portredir.ko stays the default's.
 module:
+ifeq ($(KVER),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+else
+	scripts/kernels.sh build $(KVER)
+endif
 
 module-debug:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules ccflags-y+=-DDEBUG
@@ -46,7 +52,11 @@ style: $(CHECKPATCH)
 	$(CHECKPATCH) --no-tree --strict --terse -f $(KMOD_SOURCES) include/uapi/linux/portredir.h
 
 sparse:
+ifeq ($(KVER),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
+else
+	scripts/kernels.sh build $(KVER) C=2
+endif
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -69,10 +79,12 @@ selftests:
 # The suite once per backend, in one VM boot. The C API tests speak to the
 # module directly, so the nft pass leaves them out.
 vmtest: module tools selftests
-	$(VM_RUN) -- sh -c 'rc=0; \
-		BACKEND=kmod make -s -C selftests run_tests || rc=1; \
-		BACKEND=nft make -s -C selftests run_tests TEST_GEN_PROGS= || rc=1; \
-		exit $$rc'
+	$(VM_RUN) -- sh -c '$(VM_SUITE)'
+
+VM_SUITE = rc=0; \
+	BACKEND=kmod make -s -C selftests run_tests || rc=1; \
+	BACKEND=nft make -s -C selftests run_tests TEST_GEN_PROGS= || rc=1; \
+	exit $$rc
 
 # deps, build, unit tests, nft selftests on this host, then vmtest; ends with
 # "N passed, N failed, N skipped".
@@ -95,3 +107,22 @@ bench: module tools $(BENCH_RATE)
 	$(VM_RUN) -- selftests/bench/bench.sh
 
 .PHONY: bench
+
+# --- kernels -------------------------------------------------------------
+# The kernels the module is held to, fetched from Debian's archive and cached
+# outside the clone by scripts/kernels.sh: 6.1 (the default), 6.1-rt, 6.12
+# and 7.3. `make module|sparse|vmtest|demo KVER=LANE` builds for and boots
+# one of them; module-all builds every one (W=1, sparse where it can parse
+# the headers), vmtest-all runs the suite on each and prints one line per
+# kernel with its counts and wall time.
+ifneq ($(KVER),)
+VM_RUN = scripts/kernels.sh run $(KVER)
+endif
+
+module-all:
+	scripts/kernels.sh build-all
+
+vmtest-all: tools selftests
+	scripts/kernels.sh matrix
+
+.PHONY: module-all vmtest-all

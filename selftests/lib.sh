@@ -103,9 +103,14 @@ setup_topology() {
 	ip -n "$SERVER" link set veth0 up
 }
 
-# Remove what a scenario made: its processes, then its namespaces.
+# Remove what a scenario made: its processes (those in its namespaces and
+# those listed in $TMP_DIR/pids), then its namespaces.
 teardown_namespaces() {
 	local ns pid
+	if [[ -r $TMP_DIR/pids ]]; then
+		xargs -r kill 2>/dev/null <"$TMP_DIR/pids"
+		rm -f "$TMP_DIR/pids"
+	fi
 	[[ -r $TMP_DIR/namespaces ]] || return 0
 	while read -r ns; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do

@@ -481,7 +481,8 @@ rmmod_with_rules_and_traffic() {
 		done
 	) &
 	traffic_pid=$!
-	busywait 5000 test "$(connections_of 80)" -gt 1 || fail "no traffic before the unload"
+	echo "$traffic_pid" >>"$TMP_DIR/pids"
+	busywait 30000 test "$(connections_of 80)" -gt 1 || fail "no traffic before the unload"
 	cmd_ok rmmod portredir
 	touch "$traffic.stop"
 	wait "$traffic_pid"

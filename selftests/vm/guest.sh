@@ -6,6 +6,9 @@
 # the project directory, checks the kernel log written since boot finished,
 # prints "$token status=N reports=M" and powers off.
 
+# params is written by bash's printf %q.
+[ -n "$BASH_VERSION" ] || exec /bin/bash "$0" "$@"
+
 job=$(dirname "$0")
 . "$job/params"
 

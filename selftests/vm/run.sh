@@ -22,6 +22,7 @@
 #   PORTREDIR_KO   module to load (default kmod/portredir.ko of this clone)
 #   VM_TIMEOUT     seconds before the VM is killed (default 900)
 #   VM_MEMORY, VM_CPUS  guest size (default 1024 MiB, 2 CPUs)
+#   VM_APPEND      more kernel command line
 #   PORTREDIR_CACHE     cache directory (default ${XDG_CACHE_HOME:-/var/cache}/portredir)
 # Variables named BACKEND, V, KSFT_*, PORTREDIR and PORTREDIR_* are passed to CMD.
 
@@ -198,7 +199,7 @@ token=PORTREDIR-VM-$RANDOM$RANDOM
 } >"$job/params"
 cp "$self_dir/guest.sh" "$job/guest.sh"
 
-cmdline="console=ttyS0 panic=-1 quiet prvm.job=$job prvm.modules=$modules_dir"
+cmdline="console=ttyS0 panic=-1 quiet prvm.job=$job prvm.modules=$modules_dir ${VM_APPEND:-}"
 start=$(date +%s)
 set +e
 timeout --foreground -k 5 "$timeout_secs" qemu-system-x86_64 \
