@@ -456,6 +456,212 @@ service_names() {
 	rule_count_is 0
 }
 
+# --- living with other tools, save and restore, monitor ------------------------
+
+# The namespace's nftables ruleset without the nft backend's own table.
+foreign_ruleset() {
+	in_ns "$1" nft list ruleset |
+		awk '/^table inet portredir \{/ { ours = 1 } !ours { print } ours && /^\}/ { ours = 0 }'
+}
+
+expect_foreign_unchanged() {
+	foreign_ruleset "$SERVER" >"$TMP_DIR/foreign.now"
+	diff -u "$TMP_DIR/foreign.before" "$TMP_DIR/foreign.now" >"$TMP_DIR/foreign.diff" ||
+		fail "'$1' changed the administrator's nftables rules: $(cat "$TMP_DIR/foreign.diff")"
+}
+
+# An administrator's own tables, NAT included, are the same before and after
+# every command, and both redirect side by side.
+foreign_rules_untouched() {
+	local verb
+	setup_topology
+	cmd_ok in_ns "$SERVER" nft -f - <<-EOF
+		table inet admin {
+			chain input {
+				type filter hook input priority filter; policy accept;
+				tcp dport 22 counter accept
+			}
+		}
+		table ip nat {
+			chain prerouting {
+				type nat hook prerouting priority dstnat; policy accept;
+				tcp dport 2222 redirect to :8081
+			}
+		}
+	EOF
+	foreign_ruleset "$SERVER" >"$TMP_DIR/foreign.before"
+	listen "$SERVER" 8080
+	listen "$SERVER" 8081
+	printf 'tcp 80 to 8080\nudp 53 to 5353 -4\n' >"$TMP_DIR/rules"
+	while IFS= read -r verb; do
+		# shellcheck disable=SC2086
+		cmd_ok pr "$SERVER" $verb
+		expect_foreign_unchanged "$verb"
+	done <<-EOF
+		add 80 8080
+		add 443 8443 -6 --inbound
+		list
+		del 443 -6 --inbound
+		save
+		restore $TMP_DIR/rules
+		status
+	EOF
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	expect_answer "$CLIENT" "$SERVER_IP4" 2222 srv8081
+	cmd_ok pr "$SERVER" flush
+	expect_foreign_unchanged flush
+	expect_answer "$CLIENT" "$SERVER_IP4" 2222 srv8081
+}
+
+# `nft flush ruleset` (as in many nftables.conf) takes the nft backend's
+# table with it; the tool then shows that and starts over cleanly. The
+# module's rules are not nftables objects and stay.
+nft_flush_ruleset() {
+	setup_topology
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	cmd_ok in_ns "$SERVER" nft flush ruleset
+	cmd_ok pr "$SERVER" list
+	if [[ $BACKEND == kmod ]]; then
+		rule_count_is 1
+		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	else
+		rule_count_is 0
+		expect_answer "$CLIENT" "$SERVER_IP4" 80 none
+	fi
+	cmd_ok pr "$SERVER" flush
+	cmd_ok pr "$SERVER" add 80 8080
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+}
+
+# The rule lines of `list` without their counters.
+list_rules_only() {
+	pr "$SERVER" list 2>/dev/null | grep -E '^ *(tcp|udp|sctp)\b' | sed 's/ connections [0-9]*//'
+}
+
+save_restore() {
+	setup_topology
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	cmd_ok pr "$SERVER" add udp 53 5353 -4
+	cmd_ok pr "$SERVER" add 8000-8009 to 9000-9009 --local
+	cmd_ok pr "$SERVER" add 443 8443 -6 dev veth0
+	cmd_ok pr "$SERVER" save
+	cp "$TMP_DIR/out" "$TMP_DIR/saved"
+	[[ $(wc -l <"$TMP_DIR/saved") == 4 ]] || fail "save printed: $(cat "$TMP_DIR/saved")"
+	list_rules_only >"$TMP_DIR/list.saved"
+	cmd_ok pr "$SERVER" flush
+	cmd_ok pr "$SERVER" restore "$TMP_DIR/saved"
+	list_rules_only | diff -u "$TMP_DIR/list.saved" - >"$TMP_DIR/diff" ||
+		fail "restore did not bring back what save printed: $(cat "$TMP_DIR/diff")"
+	cmd_ok pr "$SERVER" save
+	diff -u "$TMP_DIR/saved" "$TMP_DIR/out" >/dev/null || fail "save after restore differs"
+	# restore replaces the whole table, from stdin too.
+	printf '# comment\n\nadd tcp 81 to 8080\n' >"$TMP_DIR/stdin"
+	cmd_ok pr "$SERVER" restore <"$TMP_DIR/stdin"
+	cmd_ok pr "$SERVER" save
+	[[ $(cat "$TMP_DIR/out") == "tcp 81 to 8080" ]] || fail "after restore, save printed: $(cat "$TMP_DIR/out")"
+	expect_answer "$CLIENT" "$SERVER_IP4" 81 srv8080
+	# A bad file changes nothing.
+	printf 'tcp 82 to 8080\ntcp 70000 to 1\n' >"$TMP_DIR/bad"
+	cmd_fail 2 "~^portredir: $TMP_DIR/bad: line 2: " pr "$SERVER" restore "$TMP_DIR/bad"
+	printf 'tcp 82 to 8080\ntcp 80-90 to 8080\n' >"$TMP_DIR/bad"
+	cmd_fail 2 "~^portredir: $TMP_DIR/bad: line 2: .*overlaps" pr "$SERVER" restore "$TMP_DIR/bad"
+	cmd_ok pr "$SERVER" save
+	[[ $(cat "$TMP_DIR/out") == "tcp 81 to 8080" ]] || fail "a refused restore changed the rules: $(cat "$TMP_DIR/out")"
+	# An empty file empties the table.
+	cmd_ok pr "$SERVER" restore /dev/null
+	cmd_ok pr "$SERVER" list
+	rule_count_is 0
+}
+
+# While restore swaps 80 -> 8080 for 80 -> 8081 and back, every new
+# connection meets one whole table or the other: none reaches port 80
+# itself or finds no rule.
+restore_is_atomic() {
+	local i answers
+	setup_topology
+	listen "$SERVER" 80
+	listen "$SERVER" 8080
+	listen "$SERVER" 8081
+	printf 'tcp 80 to 8080\ntcp 1000-1999 to 3000-3999\n' >"$TMP_DIR/a"
+	printf 'udp 53 to 5353\ntcp 80 to 8081\ntcp 1000-1999 to 4000-4999 -4\n' >"$TMP_DIR/b"
+	cmd_ok pr "$SERVER" restore "$TMP_DIR/a"
+	(
+		close_conn_fds
+		for i in $(seq 1 40); do
+			[[ -e $TMP_DIR/stop ]] && break
+			echo "$(probe "$CLIENT" "$SERVER_IP4" 80)" >>"$TMP_DIR/answers"
+		done
+	) &
+	echo $! >>"$TMP_DIR/pids"
+	for i in $(seq 1 10); do
+		cmd_ok pr "$SERVER" restore "$TMP_DIR/b"
+		cmd_ok pr "$SERVER" restore "$TMP_DIR/a"
+	done
+	touch "$TMP_DIR/stop"
+	wait
+	answers=$(sort "$TMP_DIR/answers" | uniq -c | tr -s ' \n' ' ')
+	grep -qvE '^srv808[01]$' "$TMP_DIR/answers" &&
+		fail "during restores, connections to port 80 were answered by: $answers"
+	[[ -s $TMP_DIR/answers ]] || fail "no connection was made during the restores"
+	log "answers during restores:$answers"
+}
+
+# monitor prints each change as the command that would make it; a flush
+# shows as "flush" or as one "del" per rule it removed.
+monitor_changes() {
+	local mon=$TMP_DIR/monitor i
+	setup_topology
+	(
+		close_conn_fds
+		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" monitor >"$mon" 2>&1
+	) &
+	echo $! >>"$TMP_DIR/pids"
+	# The monitor is listening once it reports a change.
+	for i in $(seq 1 20); do
+		pr "$SERVER" add 1 1 >/dev/null 2>&1
+		busywait 1000 grep -qx "add tcp 1 to 1" "$mon" && break
+		pr "$SERVER" del 1 >/dev/null 2>&1
+	done
+	grep -qx "add tcp 1 to 1" "$mon" || fail "monitor printed nothing: $(cat "$mon")"
+	cmd_ok pr "$SERVER" del 1
+	cmd_ok pr "$SERVER" add 80 8080
+	cmd_ok pr "$SERVER" add udp 53 5353 -4 --local
+	cmd_ok pr "$SERVER" del 80
+	cmd_ok pr "$SERVER" flush
+	cmd_ok pr "$SERVER" add 81 8081
+	busywait 5000 grep -qx "add tcp 81 to 8081" "$mon" || fail "monitor missed changes: $(cat "$mon")"
+	sed -n '/^add tcp 1 to 1$/,$p' "$mon" | sed 1d >"$TMP_DIR/events"
+	printf '%s\n' "del tcp 1" "add tcp 80 to 8080" "add udp 53 to 5353 -4 --local" "del tcp 80" \
+		"flush" "add tcp 81 to 8081" >"$TMP_DIR/want"
+	if ! diff -u "$TMP_DIR/want" "$TMP_DIR/events" >/dev/null; then
+		sed -i 's/^flush$/del udp 53 -4 --local/' "$TMP_DIR/want"
+		diff -u "$TMP_DIR/want" "$TMP_DIR/events" >"$TMP_DIR/diff" ||
+			fail "monitor printed other events: $(cat "$TMP_DIR/diff")"
+	fi
+}
+
+# auto (the default) takes the module when it is loaded, else nftables;
+# PORTREDIR_BACKEND and -b choose.
+auto_backend() {
+	local want=nft
+	[[ -d /sys/module/portredir ]] && want=kmod
+	setup_topology
+	cmd_ok in_ns "$SERVER" env -u PORTREDIR_BACKEND "$PORTREDIR" status
+	grep -qx "backend: $want" "$TMP_DIR/out" || fail "auto chose: $(head -n 1 "$TMP_DIR/out"), wanted $want"
+	cmd_ok in_ns "$SERVER" env PORTREDIR_BACKEND="$BACKEND" "$PORTREDIR" status
+	grep -qx "backend: $BACKEND" "$TMP_DIR/out" || fail "PORTREDIR_BACKEND=$BACKEND chose: $(head -n 1 "$TMP_DIR/out")"
+	cmd_ok pr "$SERVER" status
+	grep -qx "backend: $BACKEND" "$TMP_DIR/out" || fail "-b $BACKEND chose: $(head -n 1 "$TMP_DIR/out")"
+	cmd_fail 2 '~^portredir: PORTREDIR_BACKEND: unknown backend "bogus"' \
+		in_ns "$SERVER" env PORTREDIR_BACKEND=bogus "$PORTREDIR" status
+	# Rules added without -b land where status said.
+	cmd_ok in_ns "$SERVER" env -u PORTREDIR_BACKEND "$PORTREDIR" add 80 8080
+	cmd_ok in_ns "$SERVER" "$PORTREDIR" -b "$want" list
+	rule_count_is 1
+}
+
 # --- module unload (kmod backend only) ---------------------------------------
 
 rmmod_with_rules_and_traffic() {
@@ -545,6 +751,12 @@ readonly CASES=(
 	"--local leaves inbound traffic alone|redirect_one_direction --local"
 	"dev matches one input interface|redirect_dev"
 	"service names for ports|service_names"
+	"administrator's nftables rules untouched|foreign_rules_untouched"
+	"nft flush ruleset by someone else|nft_flush_ruleset"
+	"save and restore|save_restore"
+	"restore is atomic under traffic|restore_is_atomic"
+	"monitor prints every change|monitor_changes"
+	"auto backend, PORTREDIR_BACKEND and -b|auto_backend"
 	"rmmod with rules and traffic, then reinsert|rmmod_with_rules_and_traffic"
 )
 
