@@ -18,21 +18,7 @@ trap 'rm -rf "$log_dir"' EXIT
 passed=0 failed=0 skipped=0
 failed_steps=()
 
-# Counts TAP case lines ("ok N ...", at any "# " nesting, not the kselftest
-# runner's per-program lines) and the shell tests' PASS:/FAIL:/SKIP: lines.
-count() {
-	local log=$1 p f s
-	p=$(grep -Ec '^(# )*(ok [0-9]+ |PASS: )' "$log")
-	s=$(grep -Ec '^(# )*(ok [0-9]+ .*# SKIP|SKIP: )' "$log")
-	f=$(grep -Ec '^(# )*(not ok [0-9]+ |FAIL: )' "$log")
-	runner_p=$(grep -Ec '^(# )*ok [0-9]+ selftests: ' "$log")
-	runner_s=$(grep -Ec '^(# )*ok [0-9]+ selftests: .*# SKIP' "$log")
-	runner_f=$(grep -Ec '^(# )*not ok [0-9]+ selftests: ' "$log")
-	p=$((p - runner_p - (s - runner_s)))
-	s=$((s - runner_s))
-	f=$((f - runner_f))
-	echo "$p $f $s"
-}
+. scripts/count.sh
 
 step() {
 	local name=$1 log rc p f s
