@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Everything `make check` runs, in order: build, the CLI's unit tests, the
-# nft-backend selftests on this host (in namespaces), then the whole suite in
-# the VM for both backends. Each step's output goes to the terminal and to a
+# nft-backend selftests on this host (in namespaces), the module built with W=1
+# for every kernel of scripts/kernels.sh, then the whole suite in the VM for
+# both backends, once per kernel of CHECK_KERNELS (default "6.1 7.3"; the
+# oldest and the newest). Each step's output goes to the terminal and to a
 # log; the last line counts the test cases of all steps:
 #   N passed, N failed, N skipped
 # A step that fails without reporting a failed case counts as one failure.
@@ -40,7 +42,14 @@ step() {
 step build $make all selftests || true
 step "unit tests" $make -C tools check || true
 step "host nft selftests" env BACKEND=nft $make -s -C selftests run_tests || true
-step "vm selftests" $make -s vmtest || true
+step "kernel builds" $make -s module-all || true
+for kernel in ${CHECK_KERNELS:-6.1 7.3}; do
+	if [[ $kernel == 6.1 ]]; then
+		step "vm selftests" $make -s vmtest || true
+	else
+		step "vm selftests $kernel" $make -s vmtest KVER="$kernel" || true
+	fi
+done
 
 ((${#failed_steps[@]} == 0)) || echo "failed steps: ${failed_steps[*]}"
 echo "$passed passed, $failed failed, $skipped skipped"
