@@ -710,4 +710,21 @@ TEST_F(api, unprivileged_is_refused)
 	EXPECT_EQ(80, d.last.port_min);
 }
 
-TEST_HARNESS_MAIN
+/*
+ * A SKIP in the fixture setup does not stop the test body in every
+ * harness version: look for the family once, before any test runs.
+ */
+int main(int argc, char **argv)
+{
+	struct nl nl;
+	int err;
+
+	err = nl_open(&nl);
+	if (err == -ENOENT) {
+		printf("TAP version 13\n1..0 # SKIP portredir module not loaded\n");
+		return KSFT_SKIP;
+	}
+	if (err == 0)
+		close(nl.fd);
+	return test_harness_run(argc, argv);
+}
