@@ -47,7 +47,10 @@ static void __net_exit portredir_net_exit(struct net *net)
 	rs = rcu_replace_pointer(pn->ruleset, NULL, lockdep_is_held(&pn->lock));
 	mutex_unlock(&pn->lock);
 	portredir_ruleset_destroy(rs);
-	mutex_destroy(&pn->lock);
+	/*
+	 * No mutex_destroy(): the namespace's devices are unregistered after
+	 * this, and the notifier still takes the lock to find no rules.
+	 */
 }
 
 static struct pernet_operations portredir_net_ops = {
