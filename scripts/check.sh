@@ -41,7 +41,8 @@ step() {
 
 step build $make all selftests || true
 step "unit tests" $make -C tools check || true
-step "host nft selftests" env BACKEND=nft $make -s -C selftests run_tests || true
+# netlink_api speaks to the module, which only the VM can load.
+step "host nft selftests" env BACKEND=nft $make -s -C selftests run_tests TEST_GEN_PROGS= || true
 step "kernel builds" $make -s module-all || true
 for kernel in ${CHECK_KERNELS:-6.1 7.3}; do
 	if [[ $kernel == 6.1 ]]; then

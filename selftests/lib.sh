@@ -61,16 +61,30 @@ checktool() {
 
 # busywait TIMEOUT_MS CMD...: run CMD until it succeeds, for at most
 # TIMEOUT_MS; returns its last status.
+# Under emulation every fork and exec costs a tenth of a second, so the
+# helpers below keep to shell builtins where they can.
 busywait() {
-	local timeout_ms=$1 start now
+	local timeout_ms=$1 start
 	shift
-	start=$(date +%s%3N)
+	start=$(now_ms)
 	while true; do
 		"$@" && return 0
-		now=$(date +%s%3N)
-		((now - start < timeout_ms)) || { "$@"; return; }
-		sleep 0.1
+		(($(now_ms) - start < timeout_ms)) || { "$@"; return; }
+		nap
 	done
+}
+
+now_ms() {
+	local us=${EPOCHREALTIME/[.,]/}
+	echo $((us / 1000))
+}
+
+# Sleep a tenth of a second without running sleep(1): wait for a pipe that
+# never carries anything.
+nap_fd=
+nap() {
+	[[ -n $nap_fd ]] || exec {nap_fd}<> <(:)
+	read -rt 0.1 -u "$nap_fd"
 }
 
 # setup_ns VAR...: make a namespace for each name, store its name in VAR,
@@ -82,9 +96,6 @@ setup_ns() {
 		name=$NS_PREFIX$var-$ns_count
 		ip netns add "$name" || fail "cannot create namespace $name"
 		ip -n "$name" link set lo up
-		# Keep a tentative IPv6 address from refusing binds and connects.
-		ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0
 		printf -v "$var" '%s' "$name"
 		echo "$name" >>"$TMP_DIR/namespaces"
 	done
@@ -95,12 +106,17 @@ setup_topology() {
 	setup_ns CLIENT SERVER
 	ip link add veth0 netns "$CLIENT" type veth peer name veth0 netns "$SERVER" ||
 		fail "cannot create a veth pair"
-	ip -n "$CLIENT" addr add "$CLIENT_IP4/24" dev veth0
-	ip -n "$SERVER" addr add "$SERVER_IP4/24" dev veth0
-	ip -n "$CLIENT" addr add "$CLIENT_IP6/64" dev veth0 nodad
-	ip -n "$SERVER" addr add "$SERVER_IP6/64" dev veth0 nodad
-	ip -n "$CLIENT" link set veth0 up
-	ip -n "$SERVER" link set veth0 up
+	# nodad: no wait for duplicate address detection before IPv6 works.
+	ip -n "$CLIENT" -batch - <<-EOF || fail "cannot set up $CLIENT"
+		addr add $CLIENT_IP4/24 dev veth0
+		addr add $CLIENT_IP6/64 dev veth0 nodad
+		link set veth0 up
+	EOF
+	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+		addr add $SERVER_IP4/24 dev veth0
+		addr add $SERVER_IP6/64 dev veth0 nodad
+		link set veth0 up
+	EOF
 }
 
 # Remove what a scenario made: its processes (those in its namespaces and
@@ -112,12 +128,13 @@ teardown_namespaces() {
 		rm -f "$TMP_DIR/pids"
 	fi
 	[[ -r $TMP_DIR/namespaces ]] || return 0
-	while read -r ns; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -9 "$pid" 2>/dev/null
+	mapfile -t namespaces <"$TMP_DIR/namespaces"
+	for pid in /proc/[0-9]*; do
+		for ns in "${namespaces[@]}"; do
+			[[ $pid/ns/net -ef /run/netns/$ns ]] && kill -9 "${pid#/proc/}" 2>/dev/null
 		done
-		ip netns del "$ns" 2>/dev/null
-	done <"$TMP_DIR/namespaces"
+	done
+	printf 'netns del %s\n' "${namespaces[@]}" | ip -force -batch - 2>/dev/null
 	rm -f "$TMP_DIR/namespaces"
 }
 
@@ -152,9 +169,31 @@ listen() {
 		exec ip netns exec "$ns" socat "${opts[@]}" "$address" \
 			SYSTEM:"$reply" </dev/null >/dev/null 2>&1
 	) &
-	disown $!
-	busywait 5000 is_listening "$ns" "$proto" "$port" ||
+	local pid=$!
+	disown $pid
+	busywait 10000 pid_listens "$pid" "$ns" "$proto" "$port" ||
 		fail "the $proto listener on port $port of $ns did not come up"
+}
+
+# pid_listens PID NS PROTO PORT: PID has entered NS, and there a socket
+# listens on PORT. Reads /proc rather than running ss.
+pid_listens() {
+	local pid=$1 ns=$2 proto=$3 port=$4 hex file state local_addr st lport
+	[[ /proc/$pid/ns/net -ef /run/netns/$ns ]] || return 1
+	if [[ $proto == sctp ]]; then
+		[[ -r /proc/$pid/net/sctp/eps ]] || return 1
+		while read -r _ _ _ _ _ lport _; do
+			[[ $lport == "$port" ]] && return 0
+		done <"/proc/$pid/net/sctp/eps"
+		return 1
+	fi
+	printf -v hex '%04X' "$port"
+	file=tcp6 state=0A
+	[[ $proto == udp ]] && file=udp6 state=07
+	while read -r _ local_addr _ st _; do
+		[[ ${local_addr##*:} == "$hex" && $st == "$state" ]] && return 0
+	done <"/proc/$pid/net/$file"
+	return 1
 }
 
 # is_listening NS tcp|udp|sctp PORT
@@ -182,17 +221,20 @@ socat_addr() {
 # any. Over UDP, send one datagram and wait two seconds for the answer;
 # over SCTP, which cannot half-close, only read.
 probe() {
-	local proto=${4:-tcp}
+	local proto=${4:-tcp} reply
 	if [[ $proto == udp ]]; then
-		echo ping | ip netns exec "$1" timeout 5 socat -t 2 - \
-			"$(socat_addr udp "$2" "$3")" 2>/dev/null | head -n 1
+		# The listener echoes "ping" after its greeting; head's exit
+		# makes socat's write of it end socat at once.
+		reply=$(ip netns exec "$1" timeout 5 socat -t 2 - \
+			"$(socat_addr udp "$2" "$3")" <<<ping 2>/dev/null | head -n 1)
 	elif [[ $proto == sctp ]]; then
-		ip netns exec "$1" timeout 5 socat -T 4 -u \
-			"$(socat_addr sctp "$2" "$3")" - 2>/dev/null | head -n 1
+		reply=$(ip netns exec "$1" timeout 5 socat -T 4 -u \
+			"$(socat_addr sctp "$2" "$3")" - 2>/dev/null)
 	else
-		ip netns exec "$1" timeout 5 socat -T 4 -t 4 - \
-			"$(socat_addr "$proto" "$2" "$3")" </dev/null 2>/dev/null | head -n 1
+		reply=$(ip netns exec "$1" timeout 5 socat -T 4 -t 4 - \
+			"$(socat_addr "$proto" "$2" "$3")" </dev/null 2>/dev/null)
 	fi
+	echo "${reply%%$'\n'*}"
 }
 
 # expect_answer NS HOST PORT WANT [PROTO]: a new connection is answered by
@@ -270,21 +312,24 @@ cmd_ok() {
 # STDERR on stderr (besides "portredir: warning:" lines). An STDERR starting
 # with "~" is a regular expression the line must match instead.
 cmd_fail() {
-	local want_rc=$1 want_err=$2 rc lines
+	local want_rc=$1 want_err=$2 rc line all err=()
 	shift 2
 	"$@" >"$TMP_DIR/out" 2>"$TMP_DIR/err.all"
 	rc=$?
-	grep -v '^portredir: warning: ' "$TMP_DIR/err.all" >"$TMP_DIR/err"
+	mapfile -t all <"$TMP_DIR/err.all"
+	for line in "${all[@]}"; do
+		[[ $line == "portredir: warning: "* ]] || err+=("$line")
+	done
 	[[ $rc == "$want_rc" ]] ||
-		fail "'$*' exited $rc, wanted $want_rc (stderr: $(head -n 3 "$TMP_DIR/err"))"
-	lines=$(wc -l <"$TMP_DIR/err")
-	[[ $lines == 1 ]] || fail "'$*' printed $lines lines on stderr, wanted one: $(cat "$TMP_DIR/err")"
+		fail "'$*' exited $rc, wanted $want_rc (stderr: ${all[*]:0:3})"
+	[[ ${#err[@]} == 1 ]] ||
+		fail "'$*' printed ${#err[@]} lines on stderr, wanted one: $(printf '%s\n' "${err[@]}")"
 	if [[ $want_err == "~"* ]]; then
-		grep -Eq -- "${want_err#"~"}" "$TMP_DIR/err" ||
-			fail "'$*' said '$(cat "$TMP_DIR/err")', wanted a line matching '${want_err#"~"}'"
+		[[ ${err[0]} =~ ${want_err#"~"} ]] ||
+			fail "'$*' said '${err[0]}', wanted a line matching '${want_err#"~"}'"
 	else
-		[[ $(cat "$TMP_DIR/err") == "$want_err" ]] ||
-			fail "'$*' said '$(cat "$TMP_DIR/err")', wanted '$want_err'"
+		[[ ${err[0]} == "$want_err" ]] ||
+			fail "'$*' said '${err[0]}', wanted '$want_err'"
 	fi
 }
 

@@ -108,9 +108,11 @@ rule_lines() {
 }
 
 rule_count_is() {
-	local n
-	n=$(rule_lines | wc -l)
-	[[ $n == "$1" ]] || fail "list shows $n rule(s), wanted $1: $(cat "$TMP_DIR/out")"
+	local line n=0
+	while read -r line; do
+		[[ $line =~ ^(tcp|udp|sctp)\  ]] && n=$((n + 1))
+	done <"$TMP_DIR/out"
+	[[ $n == "$1" ]] || fail "list shows $n rule(s), wanted $1: $(<"$TMP_DIR/out")"
 }
 
 # connections_of PORT: the connection counter that `list` shows for the rule
