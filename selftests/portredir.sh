@@ -666,8 +666,18 @@ auto_backend() {
 
 # --- module unload (kmod backend only) ---------------------------------------
 
+# answered_at_least N FILE: FILE holds N or more "srv8080" lines.
+answered_at_least() {
+	local line n=0
+	[[ -r $2 ]] || return 1
+	while read -r line; do
+		[[ $line == srv8080 ]] && n=$((n + 1))
+	done <"$2"
+	((n >= $1))
+}
+
 rmmod_with_rules_and_traffic() {
-	local ko=${PORTREDIR_KO:-$SELFTEST_DIR/../kmod/portredir.ko} traffic traffic_pid i
+	local ko=${PORTREDIR_KO:-$SELFTEST_DIR/../kmod/portredir.ko} traffic traffic_pid i count
 	[[ $BACKEND == kmod ]] || skip "module unload concerns the kmod backend only"
 	[[ -r $ko ]] || skip "no module file to reinsert (set PORTREDIR_KO)"
 	checktool "rmmod --version" "needed to unload the module"
@@ -685,12 +695,16 @@ rmmod_with_rules_and_traffic() {
 		close_conn_fds
 		for i in $(seq 1 200); do
 			[[ -e $traffic.stop ]] && break
-			probe "$CLIENT" "$SERVER_IP4" 80 >/dev/null
+			echo "$(probe "$CLIENT" "$SERVER_IP4" 80)" >>"$traffic.answers"
 		done
 	) &
 	traffic_pid=$!
 	echo "$traffic_pid" >>"$TMP_DIR/pids"
-	busywait 30000 test "$(connections_of 80)" -gt 1 || fail "no traffic before the unload"
+	busywait 30000 answered_at_least 2 "$traffic.answers" || fail "no traffic before the unload"
+	count=$(connections_of 80)
+	((count > 1)) ||
+		fail "the rule's counter shows $count after $(wc -l <"$traffic.answers") redirected connections" \
+			"(the server's conntrack table holds $(in_ns "$SERVER" grep -c 'dport=80 .*sport=8080 ' /proc/net/nf_conntrack) of them)"
 	cmd_ok rmmod portredir
 	touch "$traffic.stop"
 	wait "$traffic_pid"
