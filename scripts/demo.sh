@@ -44,7 +44,7 @@ ip -n client link set lo up
 echo "  client 192.0.2.1 <---> 192.0.2.2 this host"
 
 say "An unprivileged service listens on port 8080; nothing listens on 80:"
-socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo "hello from the service on port 8080"' &
+socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=0 SYSTEM:'echo "hello from the service on port 8080"' &
 listener=$!
 for _ in $(seq 50); do
 	[[ -n $(ss -Hlnt 'sport = :8080') ]] && break
