@@ -47,6 +47,13 @@ ip link set lo up
 dmesg >/run/boot.log
 dmesg -C
 
+# A checkout under /tmp or /var/tmp lies beneath the guest's own tmpfs.
+case $project_dir in
+/tmp/* | /var/tmp/*)
+	mkdir -p "$project_dir"
+	mount -o bind "/run/host$project_dir" "$project_dir"
+	;;
+esac
 cd "$project_dir" || report 1 0
 if [ -n "$module" ]; then
 	export PORTREDIR_KO="$module"

@@ -135,7 +135,12 @@ if [ -n "$moddir" ] && [ "$moddir" != "/lib/modules/$(uname -r)" ]; then
 	mkdir -p "/newroot/lib/modules/$(uname -r)"
 	mount -o bind "/newroot$moddir" "/newroot/lib/modules/$(uname -r)"
 fi
-for d in run tmp var/tmp; do
+# Writable scratch for the guest; the host's own /tmp and /var/tmp stay
+# reachable under /run/host, for a project checked out there.
+mount -t tmpfs -o mode=1777 tmpfs /newroot/run
+for d in tmp var/tmp; do
+	mkdir -p "/newroot/run/host/$d"
+	mount -o bind "/newroot/$d" "/newroot/run/host/$d"
 	mount -t tmpfs -o mode=1777 tmpfs "/newroot/$d"
 done
 mount --move /proc /newroot/proc
@@ -209,6 +214,8 @@ timeout --foreground -k 5 "$timeout_secs" qemu-system-x86_64 \
 	-nic none </dev/null 2>&1 | tee "$console" | sed -u "s/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; /^$token /d"
 qemu_status=${PIPESTATUS[0]}
 set -e
+# The console's last line ("reboot: Power down") has no newline.
+echo
 elapsed=$(($(date +%s) - start))
 
 marker=$(tr -d '\r' <"$console" | sed -n "s/^$token //p" | tail -n 1)
