@@ -56,6 +56,44 @@ local_leaves_other_hosts_alone() {
 	expect_answer "$SERVER" "$CLIENT_IP6" 80 srv80
 }
 
+# Nor connections it routes: with $SERVER forwarding between the client and
+# a host behind it, a connection to that host's port 80 reaches that host.
+#   $CLIENT ---- veth0 $SERVER veth1 ---- veth0 $FAR
+#                      198.51.100.1/24    198.51.100.2/24
+#                      2001:db8:1::1/64   2001:db8:1::2/64
+forwarded_left_alone() {
+	setup_topology
+	setup_ns FAR
+	ip link add veth1 netns "$SERVER" type veth peer name veth0 netns "$FAR" ||
+		fail "cannot create a veth pair"
+	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+		addr add 198.51.100.1/24 dev veth1
+		addr add 2001:db8:1::1/64 dev veth1 nodad
+		link set veth1 up
+	EOF
+	ip -n "$FAR" -batch - <<-EOF || fail "cannot set up $FAR"
+		addr add 198.51.100.2/24 dev veth0
+		addr add 2001:db8:1::2/64 dev veth0 nodad
+		link set veth0 up
+		route add default via 198.51.100.1
+		route add default via 2001:db8:1::1
+	EOF
+	ip -n "$CLIENT" -batch - <<-EOF || fail "cannot set up $CLIENT"
+		route add 198.51.100.0/24 via $SERVER_IP4
+		route add 2001:db8:1::/64 via $SERVER_IP6
+	EOF
+	in_ns "$SERVER" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
+		fail "cannot enable forwarding in $SERVER"
+	listen "$FAR" 80
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	expect_answer "$CLIENT" 198.51.100.2 80 srv80
+	expect_answer "$CLIENT" 2001:db8:1::2 80 srv80
+	# The router's own address on the far side is still its own.
+	expect_answer "$FAR" 198.51.100.1 80 srv8080
+}
+
 # --- rule changes and established connections ------------------------------
 
 # ACTION ("del" or "flush") removes the only rule while a redirected
@@ -746,6 +784,7 @@ readonly CASES=(
 	"redirect inbound IPv6|redirect_inbound $SERVER_IP6"
 	"redirect local to 127.0.0.1, ::1 and own addresses|redirect_local"
 	"local rule leaves connections to other hosts alone|local_leaves_other_hosts_alone"
+	"routed connections pass through unredirected|forwarded_left_alone"
 	"del stops new connections, established IPv4 inbound one lives on|established_survives del CLIENT $SERVER_IP4"
 	"del of the last rule, established local ::1 one lives on|established_survives del SERVER ::1"
 	"flush of the last rule, established IPv6 inbound one lives on|established_survives flush CLIENT $SERVER_IP6"
