@@ -122,7 +122,8 @@ endif
 module-all:
 	scripts/kernels.sh build-all
 
+# KERNELS="6.1-rt 6.12" runs some lanes only.
 vmtest-all: tools selftests
-	scripts/kernels.sh matrix
+	scripts/kernels.sh matrix $(KERNELS)
 
 .PHONY: module-all vmtest-all
