@@ -159,29 +159,18 @@ static void print_rules(const struct options *options,
 	service_table_free(&services);
 }
 
+static void show_list(const struct options *options,
+		      const struct backend *b, const struct rule_list *rules)
+{
+	struct listener_table listeners;
+
+	(void)b;
+	listener_table_load(&listeners, rules);
+	print_rules(options, rules, &listeners);
+	listener_table_free(&listeners);
+}
+
 int cmd_list(const struct options *options, int argc, char **argv)
 {
-	struct rule_list rules = { 0 };
-	struct listener_table listeners;
-	struct backend b;
-	int status, err;
-
-	status = expect_no_arguments("list", argc, argv);
-	if (!status)
-		status = open_backend(options, &b);
-	if (status)
-		return status;
-
-	err = backend_list(&b, &rules);
-	if (err) {
-		status = operation_failed(&b, err, "list");
-	} else {
-		rule_list_sort(&rules);
-		listener_table_load(&listeners, &rules);
-		print_rules(options, &rules, &listeners);
-		listener_table_free(&listeners);
-	}
-	rule_list_free(&rules);
-	backend_close(&b);
-	return status;
+	return show_rules(options, "list", "list", argc, argv, show_list);
 }

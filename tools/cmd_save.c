@@ -18,6 +18,7 @@
 #define WORDS_PER_LINE_MAX 32
 
 static void print_saved_rules(const struct options *options,
+			      const struct backend *b,
 			      const struct rule_list *rules)
 {
 	struct rule_style style = {
@@ -28,6 +29,7 @@ static void print_saved_rules(const struct options *options,
 	struct printer p;
 	size_t i;
 
+	(void)b;
 	printer_init(&p, stdout, options->json);
 	print_open_array(&p, NULL);
 	for (i = 0; i < rules->len; i++) {
@@ -43,26 +45,8 @@ static void print_saved_rules(const struct options *options,
 
 int cmd_save(const struct options *options, int argc, char **argv)
 {
-	struct rule_list rules = { 0 };
-	struct backend b;
-	int status, err;
-
-	status = expect_no_arguments("save", argc, argv);
-	if (!status)
-		status = open_backend(options, &b);
-	if (status)
-		return status;
-
-	err = backend_list(&b, &rules);
-	if (err) {
-		status = operation_failed(&b, err, "save");
-	} else {
-		rule_list_sort(&rules);
-		print_saved_rules(options, &rules);
-	}
-	rule_list_free(&rules);
-	backend_close(&b);
-	return status;
+	return show_rules(options, "save", "save", argc, argv,
+			  print_saved_rules);
 }
 
 /* The rules read so far, each with the line it came from. */

@@ -106,24 +106,6 @@ static void print_status(const struct options *options,
 
 int cmd_status(const struct options *options, int argc, char **argv)
 {
-	struct rule_list rules = { 0 };
-	struct backend b;
-	int status, err;
-
-	status = expect_no_arguments("status", argc, argv);
-	if (!status)
-		status = open_backend(options, &b);
-	if (status)
-		return status;
-
-	err = backend_list(&b, &rules);
-	if (err) {
-		status = operation_failed(&b, err, "status: cannot list the rules");
-	} else {
-		rule_list_sort(&rules);
-		print_status(options, &b, &rules);
-	}
-	rule_list_free(&rules);
-	backend_close(&b);
-	return status;
+	return show_rules(options, "status", "status: cannot list the rules",
+			  argc, argv, print_status);
 }

@@ -36,4 +36,16 @@ int open_backend(const struct options *options, struct backend *b);
 /* Usage error unless @argc is 0: for verbs that take no arguments. */
 int expect_no_arguments(const char *verb, int argc, char **argv);
 
+typedef void (*show_rules_fn)(const struct options *options,
+			      const struct backend *b,
+			      const struct rule_list *rules);
+
+/*
+ * The verbs that only read (list, save, status): no arguments, the rules
+ * read from the backend and sorted, then handed to @show. @failure begins
+ * the error line when the backend cannot list them.
+ */
+int show_rules(const struct options *options, const char *verb,
+	       const char *failure, int argc, char **argv, show_rules_fn show);
+
 #endif

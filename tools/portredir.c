@@ -94,6 +94,31 @@ int open_backend(const struct options *options, struct backend *b)
 	return STATUS_FAILED;
 }
 
+int show_rules(const struct options *options, const char *verb,
+	       const char *failure, int argc, char **argv, show_rules_fn show)
+{
+	struct rule_list rules = { 0 };
+	struct backend b;
+	int status, err;
+
+	status = expect_no_arguments(verb, argc, argv);
+	if (!status)
+		status = open_backend(options, &b);
+	if (status)
+		return status;
+
+	err = backend_list(&b, &rules);
+	if (err) {
+		status = operation_failed(&b, err, "%s", failure);
+	} else {
+		rule_list_sort(&rules);
+		show(options, &b, &rules);
+	}
+	rule_list_free(&rules);
+	backend_close(&b);
+	return status;
+}
+
 /* Edit distance, for "did you mean"; words longer than 31 are far anyway. */
 static size_t edit_distance(const char *a, const char *b)
 {
