@@ -553,6 +553,43 @@ foreign_rules_untouched() {
 	expect_answer "$CLIENT" "$SERVER_IP4" 2222 srv8081
 }
 
+# The systemd unit shipped with the CLI, run the way systemd runs it: the
+# commands of its Exec lines, with the binary and the rules file at the
+# test's paths instead of @SBINDIR@ and /etc.
+UNIT_IN=$SELFTEST_DIR/../tools/portredir.service.in
+
+unit_exec() {
+	local line
+	line=$(sed -n "s/^$1=//p" "$UNIT_IN")
+	[[ -n $line ]] || fail "no $1= line in $UNIT_IN"
+	line=${line//@SBINDIR@\/portredir/$PORTREDIR}
+	line=${line//\/etc\/portredir.rules/$TMP_DIR/portredir.rules}
+	# shellcheck disable=SC2086 # the unit's words, split as systemd does
+	in_ns "$SERVER" env PORTREDIR_BACKEND="$BACKEND" $line
+}
+
+boot_unit() {
+	[[ -r $UNIT_IN ]] || skip "$UNIT_IN is not installed with the tests"
+	grep -qx 'ConditionFileNotEmpty=/etc/portredir.rules' "$UNIT_IN" ||
+		fail "the unit does not wait for the file its ExecStart restores"
+	setup_topology
+	listen "$SERVER" 8080
+	listen "$SERVER" 8081
+	printf 'tcp 80 to 8080\nudp 53 to 5353 -4\n' >"$TMP_DIR/portredir.rules"
+	cmd_ok unit_exec ExecStart
+	cmd_ok pr "$SERVER" list
+	rule_count_is 2
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	printf 'tcp 80 to 8081\n' >"$TMP_DIR/portredir.rules"
+	cmd_ok unit_exec ExecReload
+	cmd_ok pr "$SERVER" list
+	rule_count_is 1
+	expect_answer "$CLIENT" "$SERVER_IP6" 80 srv8081
+	cmd_ok unit_exec ExecStop
+	cmd_ok pr "$SERVER" list
+	rule_count_is 0
+}
+
 # `nft flush ruleset` (as in many nftables.conf) takes the nft backend's
 # table with it; the tool then shows that and starts over cleanly. The
 # module's rules are not nftables objects and stay.
@@ -810,6 +847,7 @@ readonly CASES=(
 	"nft flush ruleset by someone else|nft_flush_ruleset"
 	"save and restore|save_restore"
 	"restore is atomic under traffic|restore_is_atomic"
+	"systemd unit restores, reloads and flushes|boot_unit"
 	"monitor prints every change|monitor_changes"
 	"auto backend, PORTREDIR_BACKEND and -b|auto_backend"
 	"rmmod with rules and traffic, then reinsert|rmmod_with_rules_and_traffic"
