@@ -94,6 +94,33 @@ forwarded_left_alone() {
 	expect_answer "$FAR" 198.51.100.1 80 srv8080
 }
 
+# Conntrack entries of namespace NS: none at all while nothing in NS has
+# asked for connection tracking.
+conntrack_count() {
+	in_ns "$1" cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo 0
+}
+
+# A namespace that never had a rule pays nothing: reading the rules sets up
+# no hooks, so its connections are not even tracked. The first rule brings
+# conntrack in, for every connection of the namespace; that stays after the
+# last rule goes (README, "Idle cost").
+idle_namespace_costs_nothing() {
+	local n
+	setup_topology
+	listen "$SERVER" 80
+	cmd_ok pr "$SERVER" list
+	cmd_ok pr "$SERVER" status
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv80
+	expect_answer "$SERVER" 127.0.0.1 80 srv80
+	n=$(conntrack_count "$SERVER")
+	[[ $n == 0 ]] || fail "a namespace without rules tracks $n connection(s)"
+	cmd_ok pr "$SERVER" add 81 8080
+	cmd_ok pr "$SERVER" del 81
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv80
+	n=$(conntrack_count "$SERVER")
+	((n > 0)) || fail "after its first rule, the namespace tracks no connection"
+}
+
 # --- rule changes and established connections ------------------------------
 
 # ACTION ("del" or "flush") removes the only rule while a redirected
@@ -822,6 +849,7 @@ readonly CASES=(
 	"redirect local to 127.0.0.1, ::1 and own addresses|redirect_local"
 	"local rule leaves connections to other hosts alone|local_leaves_other_hosts_alone"
 	"routed connections pass through unredirected|forwarded_left_alone"
+	"a namespace without rules tracks no connection|idle_namespace_costs_nothing"
 	"del stops new connections, established IPv4 inbound one lives on|established_survives del CLIENT $SERVER_IP4"
 	"del of the last rule, established local ::1 one lives on|established_survives del SERVER ::1"
 	"flush of the last rule, established IPv6 inbound one lives on|established_survives flush CLIENT $SERVER_IP6"
