@@ -67,6 +67,8 @@ if [ -n "$module" ]; then
 	fi
 fi
 
+# The firmware's last console line ("Booting from ROM..") has no newline.
+echo
 timeout -k 10 "$guest_timeout" "$@" </dev/null
 status=$?
 if [ $status = 124 ] || [ $status = 137 ]; then
