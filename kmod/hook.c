@@ -39,7 +39,8 @@ static bool portredir_for_this_host(const struct nf_hook_state *state,
 		return inet_addr_type_dev_table(state->net,
 						state->in ? state->in : state->out,
 						tuple->dst.u3.ip) == RTN_LOCAL;
-	return ipv6_chk_addr(state->net, &tuple->dst.u3.in6, NULL, 0);
+	/* A link-local address is this host's on its own link only. */
+	return ipv6_chk_addr(state->net, &tuple->dst.u3.in6, state->in, 0);
 }
 
 /*
@@ -56,6 +57,7 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 	struct portredir_rule *rule;
 	struct nf_conn *ct;
 	u8 family, direction;
+	unsigned int verdict;
 	u16 port;
 
 	rs = rcu_dereference(pn->ruleset);
@@ -83,8 +85,10 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 	if (!rule || !portredir_for_this_host(state, tuple))
 		return NF_ACCEPT;
 
-	atomic64_inc(&rule->connections);
-	return portredir_bind(skb, state, portredir_rule_target(rule, port));
+	verdict = portredir_bind(skb, state, portredir_rule_target(rule, port));
+	if (verdict == NF_ACCEPT)
+		atomic64_inc(&rule->connections);
+	return verdict;
 }
 
 static const struct nf_hook_ops portredir_nat_ops[] = {

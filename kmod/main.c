@@ -47,10 +47,7 @@ static void __net_exit portredir_net_exit(struct net *net)
 	rs = rcu_replace_pointer(pn->ruleset, NULL, lockdep_is_held(&pn->lock));
 	mutex_unlock(&pn->lock);
 	portredir_ruleset_destroy(rs);
-	/*
-	 * No mutex_destroy(): the namespace's devices are unregistered after
-	 * this, and the notifier still takes the lock to find no rules.
-	 */
+	mutex_destroy(&pn->lock);
 }
 
 static struct pernet_operations portredir_net_ops = {
@@ -123,9 +120,11 @@ static void __exit portredir_exit(void)
 {
 	portredir_netlink_uninit();
 	unregister_netdevice_notifier(&portredir_netdev_notifier);
+	/*
+	 * No rcu_barrier(): rules go through kvfree_rcu(), which calls back
+	 * into no code of this module.
+	 */
 	unregister_pernet_subsys(&portredir_net_ops);
-	/* Rules removed one by one are freed by kvfree_rcu(). */
-	rcu_barrier();
 }
 
 module_init(portredir_init);

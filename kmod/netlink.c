@@ -78,12 +78,20 @@ static int portredir_check_target(struct nlattr **tb,
 	return 0;
 }
 
+static bool portredir_dev_exists(struct net *net, int ifindex)
+{
+	bool found;
+
+	rcu_read_lock();
+	found = dev_get_by_index_rcu(net, ifindex);
+	rcu_read_unlock();
+	return found;
+}
+
 static int portredir_check_ifindex(struct net *net, struct nlattr **tb,
 				   const struct portredir_selector *sel,
 				   struct netlink_ext_ack *extack)
 {
-	bool found;
-
 	if (!sel->ifindex)
 		return 0;
 	if (sel->direction != PORTREDIR_DIR_INBOUND) {
@@ -91,10 +99,7 @@ static int portredir_check_ifindex(struct net *net, struct nlattr **tb,
 				    "an interface can only be matched on inbound traffic");
 		return -EINVAL;
 	}
-	rcu_read_lock();
-	found = dev_get_by_index_rcu(net, sel->ifindex);
-	rcu_read_unlock();
-	if (!found) {
+	if (!portredir_dev_exists(net, sel->ifindex)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[PORTREDIR_RULE_A_IFINDEX],
 				    "no such interface in this network namespace");
 		return -ENODEV;
@@ -160,6 +165,16 @@ static int portredir_parse_rule(struct net *net, const struct nlattr *nest,
 	return portredir_check_target(tb, spec, extack);
 }
 
+/* What portredir_fill_rule() puts in a message. */
+static size_t portredir_rule_size(void)
+{
+	return nla_total_size(0) +			/* PORTREDIR_A_RULE */
+	       nla_total_size(sizeof(u8)) * 3 +		/* PROTO, FAMILY, DIRECTION */
+	       nla_total_size(sizeof(u16)) * 4 +	/* PORT_*, TO_PORT_* */
+	       nla_total_size(sizeof(u32)) +		/* IFINDEX */
+	       nla_total_size_64bit(sizeof(u64));	/* CONNECTIONS */
+}
+
 static int portredir_fill_rule(struct sk_buff *skb,
 			       const struct portredir_rule *rule)
 {
@@ -202,16 +217,47 @@ void portredir_netlink_notify(struct net *net, u8 cmd,
 
 	if (!genl_has_listeners(&portredir_family, net, 0))
 		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	skb = genlmsg_new(rule ? portredir_rule_size() : 0, GFP_KERNEL);
 	if (!skb)
-		return;
+		goto err;
 	hdr = genlmsg_put(skb, 0, 0, &portredir_family, 0, cmd);
 	if (!hdr || (rule && portredir_fill_rule(skb, rule))) {
 		nlmsg_free(skb);
-		return;
+		goto err;
 	}
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast_netns(&portredir_family, net, skb, 0, 0, GFP_KERNEL);
+	return;
+err:
+	/* Listeners learn that they missed an event, as on overrun. */
+	netlink_set_err(net->genl_sock, 0, portredir_family.mcgrp_offset,
+			-ENOBUFS);
+}
+
+/*
+ * Checked again with the lock held: an interface that is still listed now
+ * is unregistered later, and the netdev notifier, which takes the lock
+ * after us, then deletes the rules bound to it.
+ */
+static int portredir_devs_exist(struct net *net,
+				const struct portredir_ruleset *rs,
+				const struct portredir_selector *sel,
+				struct netlink_ext_ack *extack)
+{
+	const struct portredir_rule *rule;
+
+	if (sel && sel->ifindex && !portredir_dev_exists(net, sel->ifindex))
+		goto gone;
+	if (!rs)
+		return 0;
+	list_for_each_entry(rule, &rs->rules, list)
+		if (rule->sel.ifindex &&
+		    !portredir_dev_exists(net, rule->sel.ifindex))
+			goto gone;
+	return 0;
+gone:
+	NL_SET_ERR_MSG_MOD(extack, "interface went away");
+	return -ENODEV;
 }
 
 /* The namespace's rule set, created on first use; the caller holds the lock. */
@@ -256,6 +302,9 @@ static int portredir_add_locked(struct net *net, struct portredir_net *pn,
 	struct portredir_rule *rule;
 	int err;
 
+	err = portredir_devs_exist(net, NULL, &spec->sel, extack);
+	if (err)
+		return err;
 	rs = portredir_get_ruleset(pn);
 	if (!rs)
 		return -ENOMEM;
@@ -331,14 +380,22 @@ static int portredir_cmd_del(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-/* Swaps in @new (may be NULL) and frees the old set once readers are done. */
-static void portredir_swap_ruleset(struct portredir_net *pn,
-				   struct portredir_ruleset *new)
+/*
+ * Swaps in @new (may be NULL) and returns the old set, for
+ * portredir_retire_ruleset() once the lock is dropped.
+ */
+static struct portredir_ruleset *
+portredir_swap_ruleset(struct portredir_net *pn, struct portredir_ruleset *new)
 {
-	struct portredir_ruleset *old;
-
-	old = rcu_replace_pointer(pn->ruleset, new, lockdep_is_held(&pn->lock));
 	pn->generation++;
+	return rcu_replace_pointer(pn->ruleset, new, lockdep_is_held(&pn->lock));
+}
+
+/* Frees a set no longer reachable, once readers that may hold it are done. */
+static void portredir_retire_ruleset(struct portredir_ruleset *old)
+{
+	if (!old)
+		return;
 	synchronize_rcu();
 	portredir_ruleset_destroy(old);
 }
@@ -347,11 +404,13 @@ static int portredir_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 	struct portredir_net *pn = portredir_pernet(net);
+	struct portredir_ruleset *old;
 
 	mutex_lock(&pn->lock);
-	portredir_swap_ruleset(pn, NULL);
+	old = portredir_swap_ruleset(pn, NULL);
 	portredir_netlink_notify(net, PORTREDIR_CMD_FLUSH, NULL);
 	mutex_unlock(&pn->lock);
+	portredir_retire_ruleset(old);
 	return 0;
 }
 
@@ -397,7 +456,7 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 	struct portredir_net *pn = portredir_pernet(net);
-	struct portredir_ruleset *rs = NULL;
+	struct portredir_ruleset *rs = NULL, *old;
 	int err;
 
 	if (info->attrs[PORTREDIR_A_RULE]) {
@@ -411,15 +470,18 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&pn->lock);
 	if (rs) {
-		err = portredir_hold_hooks(net, pn, info->extack);
+		err = portredir_devs_exist(net, rs, NULL, info->extack);
+		if (!err)
+			err = portredir_hold_hooks(net, pn, info->extack);
 		if (err) {
 			mutex_unlock(&pn->lock);
 			goto err_destroy;
 		}
 	}
-	portredir_swap_ruleset(pn, rs);
+	old = portredir_swap_ruleset(pn, rs);
 	portredir_notify_ruleset(net, rs);
 	mutex_unlock(&pn->lock);
+	portredir_retire_ruleset(old);
 	return 0;
 
 err_destroy:
@@ -455,7 +517,8 @@ static int portredir_cmd_get_dump(struct sk_buff *skb,
 	unsigned long skip = cb->args[0], done = 0;
 
 	mutex_lock(&pn->lock);
-	cb->seq = pn->generation;
+	/* 0 would turn the consistency check off. */
+	cb->seq = pn->generation + 1;
 	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
 	if (rs) {
 		list_for_each_entry(rule, &rs->rules, list) {

@@ -26,7 +26,7 @@ struct portredir_ruleset *portredir_ruleset_create(void)
 {
 	struct portredir_ruleset *rs;
 
-	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);
 	if (!rs)
 		return NULL;
 	if (rhltable_init(&rs->table, &portredir_table_params)) {
@@ -78,10 +78,10 @@ portredir_find_overlap(struct portredir_ruleset *rs,
 	struct rhlist_head *list, *pos;
 	u32 port;
 
-	rcu_read_lock();
 	for (port = sel->port_min; port <= sel->port_max && !found; port++) {
 		u32 key = portredir_key(sel->proto, port);
 
+		rcu_read_lock();
 		list = rhltable_lookup(&rs->table, &key, portredir_table_params);
 		rhl_for_each_entry_rcu(entry, pos, list, node) {
 			if (portredir_selectors_overlap(&entry->rule->sel, sel)) {
@@ -89,8 +89,9 @@ portredir_find_overlap(struct portredir_ruleset *rs,
 				break;
 			}
 		}
+		rcu_read_unlock();
+		cond_resched();
 	}
-	rcu_read_unlock();
 	return found;
 }
 
@@ -131,7 +132,8 @@ struct portredir_rule *portredir_rule_insert(struct portredir_ruleset *rs,
 		return ERR_PTR(-EEXIST);
 	}
 
-	rule = kvzalloc(struct_size(rule, entries, ports), GFP_KERNEL);
+	/* Charged to the caller's memory cgroup: a container pays for its rules. */
+	rule = kvzalloc(struct_size(rule, entries, ports), GFP_KERNEL_ACCOUNT);
 	if (!rule)
 		return ERR_PTR(-ENOMEM);
 	rule->sel = *sel;
@@ -146,6 +148,7 @@ struct portredir_rule *portredir_rule_insert(struct portredir_ruleset *rs,
 				      portredir_table_params);
 		if (err)
 			goto err_unhash;
+		cond_resched();
 	}
 	list_add_tail(&rule->list, &rs->rules);
 	rs->count++;

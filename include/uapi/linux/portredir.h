@@ -79,7 +79,11 @@
  * PORTREDIR_CMD_DEL and PORTREDIR_CMD_FLUSH notifications shaped like the
  * requests, with the rule completed as a dump would show it. A rule bound to
  * an interface is deleted, with a PORTREDIR_CMD_DEL notification, when that
- * interface leaves the namespace.
+ * interface leaves the namespace. A notification the kernel could not
+ * build is reported to the listeners as ENOBUFS on their socket, as an
+ * overrun is: they have missed an event and should dump the table again.
+ *
+ * Memory for rules is charged to the memory cgroup of the caller.
  *
  * Attribute tree
  * --------------
