@@ -7,6 +7,10 @@
 #   6.12    bookworm-backports, built with gcc-12 like the host
 #   7.3     trixie-backports; its headers need gcc-14 and glibc 2.38, so its
 #           modules are built in a trixie root made with debootstrap
+#   6.1-debug  Debian's linux-source-6.1 built here with KASAN, lockdep,
+#           PROVE_RCU, DEBUG_ATOMIC_SLEEP and kmemleak (scripts/debug.config);
+#           about 12 minutes to build on two cores, and the suite runs
+#           several times slower under it. Not part of `matrix` by default.
 # Lanes other than 6.1 come from Debian's archive by package name, through
 # the mirror the host's debian.sources already names, and are unpacked (not
 # installed) into $PORTREDIR_CACHE/kernels, outside the clone: once a lane is
@@ -36,6 +40,7 @@ project_dir=$(cd "$self_dir/.." && pwd)
 cache_dir=${PORTREDIR_CACHE:-${XDG_CACHE_HOME:-/var/cache}/portredir}
 kernels_dir=$cache_dir/kernels
 lanes=(6.1 6.1-rt 6.12 7.3)
+extra_lanes=(6.1-debug)
 
 # Half-made downloads and trees, removed if the script stops early.
 scratch=
@@ -230,6 +235,42 @@ prepare_trixie_lane() {
 	say "7.3: $kver unpacked in $kernels_dir/$kver"
 }
 
+# 6.1-debug: built from the kernel source package, in place under the
+# cache (a kernel tree does not survive being moved); .done marks a tree
+# that is whole. The tree's name follows the configuration it was made from.
+prepare_debug_lane() {
+	local src=/usr/src/linux-source-6.1.tar.xz key tree
+	[[ -r $src ]] || die "6.1-debug: no $src (run 'make deps')"
+	key=$(cat "$project_dir/selftests/config" "$self_dir/debug.config" <(stat -c '%s %Y' "$src") |
+		sha256sum | cut -c1-12)
+	tree=$kernels_dir/6.1-debug-$key
+	if [[ ! -e $tree/.done ]]; then
+		need_root "building the debug kernel"
+		ensure_host_packages flex bison libelf-dev bc
+		rm -rf "$tree"
+		mkdir -p "$tree"
+		scratch=$tree
+		say "6.1-debug: unpacking and building $src (about 12 minutes)"
+		tar -xJf "$src" -C "$tree"
+		(
+			cd "$tree/linux-source-6.1"
+			make -s x86_64_defconfig kvm_guest.config
+			scripts/kconfig/merge_config.sh -m .config \
+				"$project_dir/selftests/config" "$self_dir/debug.config" >/dev/null
+			make -s olddefconfig
+			make -s -j"$(nproc)" bzImage modules
+			make -s modules_install INSTALL_MOD_PATH="$tree" INSTALL_MOD_STRIP=1
+			make -s kernelrelease >"$tree/kernelrelease"
+		) >&2
+		scratch=
+		touch "$tree/.done"
+	fi
+	lane_kver=$(cat "$tree/kernelrelease")
+	lane_image=$tree/linux-source-6.1/arch/x86/boot/bzImage
+	lane_modules=$tree/lib/modules/$lane_kver
+	lane_kdir=$tree/linux-source-6.1
+}
+
 # Sets lane_kver, lane_image, lane_modules, lane_kdir, lane_root.
 prepare_lane() {
 	local lane=$1 lock_fd
@@ -247,11 +288,16 @@ prepare_lane() {
 	mkdir -p "$kernels_dir"
 	exec {lock_fd}>"$kernels_dir/.lock"
 	flock "$lock_fd"
+	if [[ $lane == 6.1-debug ]]; then
+		prepare_debug_lane
+		exec {lock_fd}>&-
+		return 0
+	fi
 	case $lane in
 	6.1-rt) prepare_bookworm_lane "$lane" rt-amd64 "" ;;
 	6.12) prepare_bookworm_lane "$lane" amd64 bookworm-backports ;;
 	7.3) prepare_trixie_lane ;;
-	*) die "unknown lane '$lane' (lanes: ${lanes[*]})" ;;
+	*) die "unknown lane '$lane' (lanes: ${lanes[*]} ${extra_lanes[*]})" ;;
 	esac
 	exec {lock_fd}>&-
 	local tree=$kernels_dir/$lane_kver
@@ -358,7 +404,7 @@ cmd=${1:-}
 shift || true
 case $cmd in
 list)
-	printf '%s\n' "${lanes[@]}"
+	printf '%s\n' "${lanes[@]}" "${extra_lanes[@]}"
 	;;
 env)
 	[[ $# == 1 ]] || die "usage: kernels.sh env LANE"
@@ -375,6 +421,8 @@ run)
 	lane=$1
 	shift
 	prepare_lane "$lane"
+	# KASAN's shadow memory comes on top of the guest's own.
+	[[ $lane != 6.1-debug ]] || export VM_MEMORY=${VM_MEMORY:-2048}
 	KERNEL_IMAGE=$lane_image MODULES_DIR=$lane_modules \
 		PORTREDIR_KO=${PORTREDIR_KO:-$project_dir/.build/kernels/$lane/kmod/portredir.ko} \
 		exec "$project_dir/selftests/vm/run.sh" --kver "$lane_kver" "$@"
