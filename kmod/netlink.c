@@ -239,25 +239,29 @@ err:
  * is unregistered later, and the netdev notifier, which takes the lock
  * after us, then deletes the rules bound to it.
  */
-static int portredir_devs_exist(struct net *net,
-				const struct portredir_ruleset *rs,
-				const struct portredir_selector *sel,
-				struct netlink_ext_ack *extack)
+static int portredir_dev_still_there(struct net *net,
+				     const struct portredir_selector *sel,
+				     struct netlink_ext_ack *extack)
 {
-	const struct portredir_rule *rule;
-
-	if (sel && sel->ifindex && !portredir_dev_exists(net, sel->ifindex))
-		goto gone;
-	if (!rs)
+	if (!sel->ifindex || portredir_dev_exists(net, sel->ifindex))
 		return 0;
-	list_for_each_entry(rule, &rs->rules, list)
-		if (rule->sel.ifindex &&
-		    !portredir_dev_exists(net, rule->sel.ifindex))
-			goto gone;
-	return 0;
-gone:
 	NL_SET_ERR_MSG_MOD(extack, "interface went away");
 	return -ENODEV;
+}
+
+static int portredir_devs_still_there(struct net *net,
+				      const struct portredir_ruleset *rs,
+				      struct netlink_ext_ack *extack)
+{
+	const struct portredir_rule *rule;
+	int err;
+
+	list_for_each_entry(rule, &rs->rules, list) {
+		err = portredir_dev_still_there(net, &rule->sel, extack);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* The namespace's rule set, created on first use; the caller holds the lock. */
@@ -302,7 +306,7 @@ static int portredir_add_locked(struct net *net, struct portredir_net *pn,
 	struct portredir_rule *rule;
 	int err;
 
-	err = portredir_devs_exist(net, NULL, &spec->sel, extack);
+	err = portredir_dev_still_there(net, &spec->sel, extack);
 	if (err)
 		return err;
 	rs = portredir_get_ruleset(pn);
@@ -470,7 +474,7 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&pn->lock);
 	if (rs) {
-		err = portredir_devs_exist(net, rs, NULL, info->extack);
+		err = portredir_devs_still_there(net, rs, info->extack);
 		if (!err)
 			err = portredir_hold_hooks(net, pn, info->extack);
 		if (err) {
