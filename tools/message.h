@@ -16,6 +16,9 @@ enum exit_status {
 /* "portredir: <sentence>" on stderr; returns STATUS_USAGE. */
 int usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
+/* "portredir: <sentence>" on stderr; returns STATUS_FAILED. */
+int failure(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
 /*
  * "portredir: <what failed>: <reason>" on stderr, the reason being the
  * backend's (the kernel's extack, say) or else strerror(-@err); returns

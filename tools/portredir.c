@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,8 +91,7 @@ int open_backend(const struct options *options, struct backend *b)
 {
 	if (!backend_open(b, options->backend))
 		return STATUS_OK;
-	fprintf(stderr, "portredir: %s\n", b->error);
-	return STATUS_FAILED;
+	return failure("%s", b->error);
 }
 
 int show_rules(const struct options *options, const char *verb,
@@ -205,11 +205,16 @@ static int choose_backend(struct options *options, const char *chosen)
 static int bad_option(int argc, char **argv, int option)
 {
 	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	size_t name_len = strcspn(word, "=");
 
 	if (option == ':')
 		return usage_error("option \"%s\" needs an argument (expected --backend auto|kmod|nft)",
 				   word);
-	if (optopt)
+	/* getopt names a long option by its short letter: use the words given */
+	if (!strncmp(word, "--", 2) && word[name_len] == '=' && optopt)
+		return usage_error("option \"%.*s\" takes no value (given \"%s\")",
+				   (int)name_len, word, word);
+	if (optopt && strncmp(word, "--", 2))
 		return usage_error("unknown option \"-%c\" (see portredir help)",
 				   optopt);
 	return usage_error("unknown option \"%s\" (see portredir help)", word);
@@ -257,6 +262,29 @@ static int parse_options(int argc, char **argv, struct options *options)
 	return -1;
 }
 
+/*
+ * Output is buffered, so a full disk or a closed pipe shows only when it is
+ * flushed: a save cut short must not exit 0, or restoring it would load a
+ * different table.
+ */
+static int finish_output(const char *verb, int status)
+{
+	int err = 0;
+
+	if (fflush(stdout))
+		err = errno;
+	if (ferror(stdout) && !err)
+		err = EIO;
+	if (fclose(stdout) && !err)
+		err = errno;
+	if (!err || status != STATUS_OK)
+		return status;
+	if (!verb)
+		return operation_failed(NULL, -err, "cannot write the output");
+	return operation_failed(NULL, -err, "%s: cannot write the output",
+				verb);
+}
+
 int main(int argc, char **argv)
 {
 	struct options options = { 0 };
@@ -266,14 +294,14 @@ int main(int argc, char **argv)
 
 	status = parse_options(argc, argv, &options);
 	if (status >= 0)
-		return status;
+		return finish_output(NULL, status);
 	if (optind >= argc)
 		return missing_command();
 
 	name = argv[optind];
 	for (i = 0; i < COMMAND_COUNT; i++)
 		if (!strcmp(name, commands[i].name))
-			return commands[i].fn(&options, argc - optind - 1,
-					      argv + optind + 1);
+			return finish_output(name, commands[i].fn(&options,
+						argc - optind - 1, argv + optind + 1));
 	return unknown_command(name);
 }

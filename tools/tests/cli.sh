@@ -14,14 +14,16 @@ failed=0
 stderr=$(mktemp)
 trap 'rm -f "$stderr"' EXIT
 
+# report ok|fail DESCRIPTION; control bytes in the description would break TAP.
 report() {
+	set -- "$1" "$(printf '%s' "$2" | tr '\001-\037\177' '?')"
 	number=$((number + 1))
 	if [ "$1" = ok ]; then
 		passed=$((passed + 1))
-		echo "ok $number - $2"
+		printf "ok %d - %s\n" "$number" "$2"
 	else
 		failed=$((failed + 1))
-		echo "not ok $number - $2"
+		printf "not ok %d - %s\n" "$number" "$2"
 		sed 's/^/# /' "$stderr"
 	fi
 }
@@ -57,6 +59,16 @@ usage_error 'missing target port' add 80
 usage_error 'unexpected "8080"' del 80 8080
 usage_error 'takes no arguments' list extra
 usage_error 'unexpected "b"' restore a b
+usage_error 'option "--json" takes no value (given "--json=1")' --json=1 list
+usage_error 'unknown option "--jsn"' --jsn list
+
+# What is echoed back is escaped: one line always, whatever was typed.
+nl='
+'
+usage_error 'unknown command "ad\nd"' "ad${nl}d"
+usage_error 'unknown tcp service "80\n"' add "80${nl}" 8080
+usage_error 'unknown tcp service "8\x1b[2J0"' add "$(printf '8\033[2J0')" 8080
+usage_error 'unexpected "x\ty" ("list" takes no arguments)' list "$(printf 'x\ty')"
 
 printf '# a comment\n\ntcp 80 to 8080\nudp 53 to htp\n' >"$stderr.rules"
 usage_error 'line 4: unknown udp service "htp"' restore "$stderr.rules"
@@ -64,6 +76,10 @@ printf 'tcp 70-90 to 9000\n\nadd tcp 80 to 8080 -4\n' >"$stderr.rules"
 usage_error 'line 3: "tcp 80 to 8080 -4" overlaps "tcp 70-90 to 9000" on line 1' \
 	restore "$stderr.rules"
 rm -f "$stderr.rules"
+
+"$PORTREDIR" help >/dev/full 2>"$stderr"
+[ $? -eq 1 ] && [ "$(cat "$stderr")" = "portredir: help: cannot write the output: No space left on device" ]
+report "$([ $? -eq 0 ] && echo ok)" "help to a full disk exits 1 and says so"
 
 PORTREDIR_BACKEND=bogus "$PORTREDIR" list >/dev/null 2>"$stderr"
 [ $? -eq 2 ] && grep -q 'PORTREDIR_BACKEND' "$stderr"
