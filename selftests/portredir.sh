@@ -274,6 +274,30 @@ usage_errors() {
 	rule_count_is 0
 }
 
+# Output goes to a full disk: the verbs that print must say so and exit 1,
+# or a save cut short would restore as a different table.
+to_full() { "$@" >/dev/full; }
+
+output_write_errors() {
+	local verb port
+	setup_topology
+	cmd_ok pr "$SERVER" add 80 8080
+	for verb in save list status "-j save" "-j list" "-j status"; do
+		# shellcheck disable=SC2086 # verb is an option and a verb
+		cmd_fail 1 "portredir: ${verb#-j }: cannot write the output: No space left on device" \
+			to_full pr "$SERVER" $verb
+	done
+	# More than stdio's buffer: the write fails before the final flush.
+	for port in $(seq 1000 2999); do
+		echo "tcp $port to $((port + 20000))"
+	done >"$TMP_DIR/many.rules"
+	cmd_ok pr "$SERVER" restore "$TMP_DIR/many.rules"
+	cmd_fail 1 "portredir: save: cannot write the output: No space left on device" \
+		to_full pr "$SERVER" save
+	cmd_ok pr "$SERVER" list
+	rule_count_is 2000
+}
+
 # --- permissions and namespaces -----------------------------------------------
 
 unprivileged_refused() {
@@ -858,6 +882,7 @@ readonly CASES=(
 	"duplicate add fails|add_duplicate_fails"
 	"del of a missing rule fails|del_missing_fails"
 	"usage errors exit 2 with one line|usage_errors"
+	"a full disk under save, list and status is an error|output_write_errors"
 	"unprivileged process is refused and changes nothing|unprivileged_refused"
 	"user namespace manages the network namespace it owns|userns_owns_its_netns"
 	"rules of one namespace do not affect another|namespaces_isolated"
