@@ -220,6 +220,8 @@ static void name_processes(struct listener_table *table)
 	struct dirent *entry;
 	DIR *proc;
 
+	if (!table->len)
+		return;
 	qsort(table->items, table->len, sizeof(*table->items), compare_inodes);
 	proc = opendir("/proc");
 	while (proc && unnamed && (entry = readdir(proc))) {
@@ -253,7 +255,9 @@ void listener_table_load(struct listener_table *table,
 		table->loaded |= proto_bit(IPPROTO_SCTP);
 
 	name_processes(table);
-	qsort(table->items, table->len, sizeof(*table->items), compare_ports);
+	if (table->len)
+		qsort(table->items, table->len, sizeof(*table->items),
+		      compare_ports);
 }
 
 void listener_table_free(struct listener_table *table)
