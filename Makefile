@@ -5,8 +5,10 @@
 
 # The kernel that the module is built for and the test VM boots: Debian's
 # default 6.1 flavour, whatever linux-headers-amd64 currently points at.
-VM_KVER ?= $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
-	sed -n 's/.*linux-headers-\([^ ,]*\).*/\1/p')
+# An empty value inherited from a make that ran before `deps` installed the
+# kernel is looked up again.
+VM_KVER := $(or $(VM_KVER),$(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
+	sed -n 's/.*linux-headers-\([^ ,]*\).*/\1/p'))
 ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 else
@@ -91,10 +93,15 @@ VM_SUITE = rc=0; \
 check: deps
 	scripts/check.sh
 
-demo: module tools
+# On a fresh machine VM_KVER and KDIR are empty until deps has installed the
+# kernel, so the walk-through runs in a make started after it.
+demo: deps
+	$(MAKE) demo-run
+
+demo-run: module tools
 	$(VM_RUN) -- scripts/demo.sh
 
-.PHONY: deps selftests vmtest check demo
+.PHONY: deps selftests vmtest check demo demo-run
 
 # --- benchmarks ------------------------------------------------------------
 # Ratios measured side by side in one VM boot; see selftests/bench/bench.sh.
