@@ -1007,6 +1007,12 @@ ports_map() {
 		udp 60000 (dynamic)  0.0.0.0 (wildcard)  ipv4  ${p[udp/60000]}  flags: dynamic-port
 	EOF
 	[[ ! -s $TMP_DIR/err ]] || fail "ports printed on stderr: $(<"$TMP_DIR/err")"
+
+	# Looking must not load a module: an sctp_diag dump would load sctp.
+	if [[ ! -d /sys/module/sctp ]]; then
+		cmd_ok pr "$SERVER" ports
+		[[ ! -d /sys/module/sctp ]] || fail "ports loaded the sctp module"
+	fi
 }
 
 # Bad arguments: one line, exit 2, nothing listed.
