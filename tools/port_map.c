@@ -8,8 +8,6 @@
 
 #include "port_map.h"
 
-#define DYNAMIC_FIRST 49152
-
 static int grow(void **items, size_t *cap, size_t len, size_t size)
 {
 	size_t new_cap = *cap ? *cap * 2 : 32;
@@ -25,24 +23,28 @@ static int grow(void **items, size_t *cap, size_t len, size_t size)
 	return 0;
 }
 
+/* The classes in port order, named as port_class() names them. */
+static int class_rank(const char *class)
+{
+	static const char *const classes[] = {
+		"well-known", "registered", "dynamic",
+	};
+	int rank;
+
+	for (rank = 0; rank < 3 && strcmp(class, classes[rank]); rank++)
+		;
+	return rank;
+}
+
 static bool class_matches(const char *class, const struct port_range *ports)
 {
-	static const struct {
-		const char *name;
-		struct port_range ports;
-	} classes[] = {
-		{ "well-known", { 0, 1023 } },
-		{ "registered", { 1024, DYNAMIC_FIRST - 1 } },
-		{ "dynamic", { DYNAMIC_FIRST, 65535 } },
-	};
-	size_t i;
+	int rank;
 
 	if (!class)
 		return true;
-	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
-		if (!strcmp(class, classes[i].name))
-			return port_ranges_intersect(ports, &classes[i].ports);
-	return false;
+	rank = class_rank(class);
+	return class_rank(port_class(ports->min)) <= rank &&
+	       rank <= class_rank(port_class(ports->max));
 }
 
 static bool entry_passes(const struct port_entry *entry,
@@ -85,9 +87,10 @@ static int add_listener(struct builder *b, const struct listener *listener)
 		entry.family |= PORTREDIR_FAMILY_IPV4;
 	if (listener->accepts_ipv6)
 		entry.family |= PORTREDIR_FAMILY_IPV6;
-	if (listener->port >= DYNAMIC_FIRST)
+	if (!strcmp(port_class(listener->port), "dynamic"))
 		entry.flags |= PORT_FLAG_DYNAMIC;
-	if (listener->port <= 1023 && listener->wildcard)
+	if (!strcmp(port_class(listener->port), "well-known") &&
+	    listener->wildcard)
 		entry.flags |= PORT_FLAG_WELL_KNOWN_WILDCARD;
 	return add_entry(b, &entry);
 }
