@@ -29,6 +29,7 @@ int cmd_save(const struct options *options, int argc, char **argv);
 int cmd_restore(const struct options *options, int argc, char **argv);
 int cmd_monitor(const struct options *options, int argc, char **argv);
 int cmd_status(const struct options *options, int argc, char **argv);
+int cmd_ports(const struct options *options, int argc, char **argv);
 
 /* Opens the chosen backend, or says why not; returns an exit status. */
 int open_backend(const struct options *options, struct backend *b);

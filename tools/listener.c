@@ -16,7 +16,7 @@
 #include "listener.h"
 #include "netlink.h"
 
-static unsigned int proto_bit(uint8_t proto)
+unsigned int listener_proto_bit(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -237,27 +237,50 @@ static void name_processes(struct listener_table *table)
 		closedir(proc);
 }
 
+/*
+ * Without the SCTP module there is no SCTP socket to find, and a dump
+ * would load it (sctp_diag needs sctp): a read-only command must not.
+ */
+static bool sctp_present(void)
+{
+	return !access("/proc/self/net/sctp", F_OK);
+}
+
+void listener_table_load_protocols(struct listener_table *table,
+				   unsigned int wanted)
+{
+	static const uint8_t protos[] = {
+		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP,
+	};
+	size_t i;
+
+	memset(table, 0, sizeof(*table));
+	for (i = 0; i < sizeof(protos); i++) {
+		unsigned int bit = listener_proto_bit(protos[i]);
+
+		if (!(wanted & bit))
+			continue;
+		if (protos[i] == IPPROTO_SCTP && !sctp_present())
+			table->loaded |= bit;
+		else if (!load_proto(table, protos[i]))
+			table->loaded |= bit;
+	}
+
+	name_processes(table);
+	if (table->len)
+		qsort(table->items, table->len, sizeof(*table->items),
+		      compare_ports);
+}
+
 void listener_table_load(struct listener_table *table,
 			 const struct rule_list *rules)
 {
 	unsigned int wanted = 0;
 	size_t i;
 
-	memset(table, 0, sizeof(*table));
 	for (i = 0; i < rules->len; i++)
-		wanted |= proto_bit(rules->rules[i].proto);
-	if ((wanted & proto_bit(IPPROTO_TCP)) && !load_proto(table, IPPROTO_TCP))
-		table->loaded |= proto_bit(IPPROTO_TCP);
-	if ((wanted & proto_bit(IPPROTO_UDP)) && !load_proto(table, IPPROTO_UDP))
-		table->loaded |= proto_bit(IPPROTO_UDP);
-	if ((wanted & proto_bit(IPPROTO_SCTP)) &&
-	    !load_proto(table, IPPROTO_SCTP))
-		table->loaded |= proto_bit(IPPROTO_SCTP);
-
-	name_processes(table);
-	if (table->len)
-		qsort(table->items, table->len, sizeof(*table->items),
-		      compare_ports);
+		wanted |= listener_proto_bit(rules->rules[i].proto);
+	listener_table_load_protocols(table, wanted);
 }
 
 void listener_table_free(struct listener_table *table)
@@ -292,7 +315,7 @@ void listener_find_targets(const struct listener_table *table,
 	int last_port = -1;
 
 	memset(out, 0, sizeof(*out));
-	out->known = table->loaded & proto_bit(rule->proto);
+	out->known = table->loaded & listener_proto_bit(rule->proto);
 	out->first = table->items ? &table->items[i] : NULL;
 	out->loopback_only = true;
 	for (; i < table->len && table->items[i].proto == rule->proto &&

@@ -36,7 +36,17 @@ struct listener_table {
  */
 void listener_table_load(struct listener_table *table,
 			 const struct rule_list *rules);
+/*
+ * The same for every protocol whose listener_proto_bit() is in @wanted. An
+ * SCTP dump is made only when the SCTP module is there: without it no SCTP
+ * socket exists, and the protocol counts as loaded, with none.
+ */
+void listener_table_load_protocols(struct listener_table *table,
+				   unsigned int wanted);
 void listener_table_free(struct listener_table *table);
+
+/* The bit of IPPROTO_TCP, _UDP or _SCTP in listener_table.loaded. */
+unsigned int listener_proto_bit(uint8_t proto);
 
 /* "python3[123]", or "uid 33" when the process could not be found. */
 void listener_owner(const struct listener *listener, char *buf, size_t len);

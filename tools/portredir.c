@@ -33,6 +33,8 @@ static const struct command commands[] = {
 	{ "monitor", cmd_monitor, "", "print rule changes as they happen" },
 	{ "status", cmd_status, "",
 	  "backend in use, module version, rule count, warnings" },
+	{ "ports", cmd_ports, "[PROTO] [FAMILY] [--class CLASS]",
+	  "listening sockets, their owners and the redirects on them" },
 	{ "help", cmd_help, "", "show this text" },
 };
 
@@ -63,6 +65,7 @@ static void print_usage(FILE *out)
 		"       FAMILY    := { -4 | -6 }              (default both)\n"
 		"       DIRECTION := { --inbound | --local }  (default both; dev means --inbound)\n"
 		"       IFNAME    := an interface of this network namespace\n"
+		"       CLASS     := { well-known | registered | dynamic }\n"
 		"\n"
 		"The target is one port, or a range as long as PORTS (port n goes to target n).\n"
 		"The backend defaults to $PORTREDIR_BACKEND, else auto: the kernel module when\n"
