@@ -34,6 +34,11 @@ module-debug:
 tools:
 	$(MAKE) -C tools
 
+# The CLI's libFuzzer harnesses (tools/tests/fuzz/), FUZZ_SECONDS each
+# (default 300); make check runs them for FUZZ_CHECK_SECONDS (20).
+fuzz:
+	$(MAKE) -C tools fuzz
+
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install INSTALL_MOD_PATH=$(DESTDIR)
 	$(MAKE) -C tools install
@@ -65,7 +70,7 @@ clean:
 	$(MAKE) -C tools clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all module module-debug tools install style sparse clean
+.PHONY: all module module-debug tools fuzz install style sparse clean
 
 # --- tests ---------------------------------------------------------------
 # The VM boots $(VM_KVER) (selftests/vm/run.sh); the module must be built

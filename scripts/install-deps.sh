@@ -13,6 +13,7 @@ packages=(
 	cpio busybox-static qemu-system-x86
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	sparse xz-utils
+	clang python3
 )
 
 missing=()

@@ -695,6 +695,16 @@ save_restore() {
 	cmd_fail 2 "~^portredir: $TMP_DIR/bad: line 2: " pr "$SERVER" restore "$TMP_DIR/bad"
 	printf 'tcp 82 to 8080\ntcp 80-90 to 8080\n' >"$TMP_DIR/bad"
 	cmd_fail 2 "~^portredir: $TMP_DIR/bad: line 2: .*overlaps" pr "$SERVER" restore "$TMP_DIR/bad"
+	# Not text: what a crash can leave (zeros), junk after a NUL, an escape.
+	head -c 4096 /dev/zero >"$TMP_DIR/bad"
+	cmd_fail 2 "portredir: $TMP_DIR/bad: line 1: not text: byte 0x00 at column 1" \
+		pr "$SERVER" restore "$TMP_DIR/bad"
+	printf 'tcp 82 to 8080\ntcp 83 to 8080\0junk\n' >"$TMP_DIR/bad"
+	cmd_fail 2 "portredir: stdin: line 2: not text: byte 0x00 at column 15" \
+		pr "$SERVER" restore <"$TMP_DIR/bad"
+	printf 'tcp 82 to 8080 \033[2J\n' >"$TMP_DIR/bad"
+	cmd_fail 2 "~^portredir: $TMP_DIR/bad: line 1: not text: byte 0x1b " \
+		pr "$SERVER" restore "$TMP_DIR/bad"
 	cmd_ok pr "$SERVER" save
 	[[ $(cat "$TMP_DIR/out") == "tcp 81 to 8080" ]] || fail "a refused restore changed the rules: $(cat "$TMP_DIR/out")"
 	# An empty file empties the table.

@@ -33,13 +33,13 @@ static void combine_errors(struct backend *b, const char *kmod_error,
 static void combine_errors(struct backend *b, const char *kmod_error,
 			   const char *nft_error)
 {
-	size_t used;
+	int len;
 
-	used = (size_t)snprintf(b->error, sizeof(b->error),
-				"no backend available: %s", kmod_error);
-	if (used < sizeof(b->error))
-		snprintf(b->error + used, sizeof(b->error) - used, "; %s",
-			 nft_error);
+	len = snprintf(b->error, sizeof(b->error), "no backend available: %s; %s",
+		       kmod_error, nft_error);
+	/* Two reasons need not fit in one: show where the line was cut. */
+	if (len >= (int)sizeof(b->error))
+		memcpy(b->error + sizeof(b->error) - 4, "...", 4);
 }
 
 int backend_open(struct backend *b, const char *name)

@@ -90,7 +90,7 @@ static void print_listener_summary(struct printer *p,
 				   const struct redir_rule *rule,
 				   const struct target_listeners *targets)
 {
-	char text[256], owners[200];
+	char owners[200], text[sizeof(owners) + INET6_ADDRSTRLEN + 32];
 
 	if (!targets->known) {
 		print_text(p, "  listener: unknown");

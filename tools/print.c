@@ -13,18 +13,50 @@ void printer_init(struct printer *p, FILE *out, bool json)
 	p->json = json;
 }
 
+/*
+ * The length of the valid UTF-8 sequence at @s (1 to 4), or 0: no
+ * overlong forms, no surrogates, nothing past U+10FFFF. A NUL is never a
+ * continuation byte, so the string's end stops the scan.
+ */
+static int utf8_length(const unsigned char *s)
+{
+	int len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * Strings come from the kernel and from other processes (a listener's
+ * name): a byte that is not part of valid UTF-8 becomes U+FFFD, so the
+ * output is always valid JSON in valid UTF-8.
+ */
 static void print_json_string(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *c = (const unsigned char *)s;
+	int len;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
+	fputc('"', out);
+	for (; *c; c += len ? len : 1) {
+		len = utf8_length(c);
+		if (!len)
+			fputs("\\ufffd", out);
+		else if (*c == '"' || *c == '\\')
+			fprintf(out, "\\%c", *c);
+		else if (*c < 0x20)
+			fprintf(out, "\\u%04x", *c);
 		else
-			fputc(c, out);
+			fwrite(c, 1, (size_t)len, out);
 	}
 	fputc('"', out);
 }

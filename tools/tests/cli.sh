@@ -75,6 +75,17 @@ usage_error 'line 4: unknown udp service "htp"' restore "$stderr.rules"
 printf 'tcp 70-90 to 9000\n\nadd tcp 80 to 8080 -4\n' >"$stderr.rules"
 usage_error 'line 3: "tcp 80 to 8080 -4" overlaps "tcp 70-90 to 9000" on line 1' \
 	restore "$stderr.rules"
+# Restore input must be text: a NUL or a control byte other than tab, CR
+# and LF is refused with the line and column, before any backend is opened.
+head -c 4096 /dev/zero >"$stderr.rules"
+usage_error 'rules: line 1: not text: byte 0x00 at column 1' restore "$stderr.rules"
+usage_error 'stdin: line 1: not text: byte 0x00 at column 1' restore <"$stderr.rules"
+printf 'tcp 80 to 8080\ntcp 81 to 8081\0junk\n' >"$stderr.rules"
+usage_error 'line 2: not text: byte 0x00 at column 15' restore "$stderr.rules"
+printf '# ok\n\ttcp 80 to 8080\r\n\033]0;title\007\n' >"$stderr.rules"
+usage_error 'line 3: not text: byte 0x1b at column 1' restore "$stderr.rules"
+printf 'tcp 80 to 8080\n\177\n' >"$stderr.rules"
+usage_error 'line 2: not text: byte 0x7f at column 1' restore "$stderr.rules"
 rm -f "$stderr.rules"
 
 "$PORTREDIR" help >/dev/full 2>"$stderr"

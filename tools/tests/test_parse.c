@@ -6,42 +6,13 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <linux/portredir.h>
 
 #include "../parse.h"
-
-struct tally {
-	int number;
-	int passed;
-	int failed;
-};
-
-static void report(struct tally *t, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void report(struct tally *t, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %d - ", ok ? "ok" : "not ok", ++t->number);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (ok)
-		t->passed++;
-	else
-		t->failed++;
-}
-
-static void skip(struct tally *t, const char *name, const char *reason)
-{
-	printf("ok %d - %s # SKIP %s\n", ++t->number, name, reason);
-}
+#include "tap.h"
 
 /* Parses @line as the words of a rule (what follows "add" or "del"). */
 static int parse_line(const char *line, enum rule_syntax syntax,
@@ -281,7 +252,5 @@ int main(void)
 	test_arithmetic(&tally);
 	test_split_words(&tally);
 
-	printf("1..%d\n", tally.number);
-	printf("%d passed, %d failed\n", tally.passed, tally.failed);
-	return tally.failed ? 1 : 0;
+	return tally_finish(&tally);
 }
