@@ -9,23 +9,29 @@
 #include <net/netfilter/nf_nat.h>
 #include <net/route.h>
 
-#include "compat.h"
 #include "hook.h"
 #include "netns.h"
 #include "rules.h"
 
-static unsigned int portredir_bind(struct sk_buff *skb,
-				   const struct nf_hook_state *state, u16 port)
+/*
+ * Only the port changes: the connection stays bound to the address it was
+ * sent to, which is known to be one of this host's, so a service listening
+ * on a secondary address, a VIP on lo or an interface without an IPv4
+ * address answers as it would on the original port.
+ */
+static unsigned int portredir_bind(struct nf_conn *ct, u16 port)
 {
+	const struct nf_conntrack_tuple *tuple;
 	struct nf_nat_range2 range = {
-		.flags = NF_NAT_RANGE_PROTO_SPECIFIED,
+		.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED,
 		.min_proto.all = htons(port),
 		.max_proto.all = htons(port),
 	};
 
-	if (state->pf == NFPROTO_IPV4)
-		return portredir_redirect_ipv4(skb, &range, state->hook);
-	return nf_nat_redirect_ipv6(skb, &range, state->hook);
+	tuple = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	range.min_addr = tuple->dst.u3;
+	range.max_addr = tuple->dst.u3;
+	return nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
 }
 
 /*
@@ -85,7 +91,7 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 	if (!rule || !portredir_for_this_host(state, tuple))
 		return NF_ACCEPT;
 
-	verdict = portredir_bind(skb, state, portredir_rule_target(rule, port));
+	verdict = portredir_bind(ct, portredir_rule_target(rule, port));
 	if (verdict == NF_ACCEPT)
 		atomic64_inc(&rule->connections);
 	return verdict;

@@ -10,11 +10,15 @@
  * Every network namespace has its own rule table. A rule matches new
  * connections by protocol, destination port (or port range), address family,
  * direction and, for inbound traffic, the input interface; a hit binds a
- * conntrack NAT redirect to the target port, on an address of this host
- * (127.0.0.1 or ::1 for locally generated traffic, the address of the input
- * interface for traffic from the network), so that replies are translated
- * back by the NAT core. Packets of established connections never consult the
- * table: deleting a rule affects new connections only.
+ * conntrack destination NAT that changes the port only: the connection goes
+ * to the target port of the very address it was sent to (a secondary
+ * address, a VIP on lo, 127.0.0.1 or ::1), not to the input interface's
+ * primary address as NAT's "redirect" would, and the server sees the
+ * client's address. Replies are translated back by the NAT core. Only
+ * connections to an address of this host are redirected; loopback
+ * destinations (127.0.0.0/8, ::1) only when they travel on a loopback
+ * device. Packets of established connections never consult the table:
+ * deleting a rule affects new connections only.
  *
  * No two rules of a namespace overlap: a new rule is refused when some
  * packet could match both it and an existing rule (same protocol,
