@@ -36,15 +36,22 @@ static unsigned int portredir_bind(struct nf_conn *ct, u16 port)
 
 /*
  * Rules are about ports of this host: routed traffic and connections this
- * host makes to others keep their destination.
+ * host makes to others keep their destination. Loopback addresses are this
+ * host's only on a loopback device: 127.0.0.1 arriving from the wire is not
+ * redirected, whatever route_localnet lets through.
  */
 static bool portredir_for_this_host(const struct nf_hook_state *state,
 				    const struct nf_conntrack_tuple *tuple)
 {
+	const struct net_device *dev = state->in ? state->in : state->out;
+	bool on_loopback = dev && (dev->flags & IFF_LOOPBACK);
+
 	if (state->pf == NFPROTO_IPV4)
-		return inet_addr_type_dev_table(state->net,
-						state->in ? state->in : state->out,
+		return (on_loopback || !ipv4_is_loopback(tuple->dst.u3.ip)) &&
+		       inet_addr_type_dev_table(state->net, dev,
 						tuple->dst.u3.ip) == RTN_LOCAL;
+	if (!on_loopback && ipv6_addr_loopback(&tuple->dst.u3.in6))
+		return false;
 	/* A link-local address is this host's on its own link only. */
 	return ipv6_chk_addr(state->net, &tuple->dst.u3.in6, state->in, 0);
 }
