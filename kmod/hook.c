@@ -77,6 +77,13 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!rs || !ct)
 		return NF_ACCEPT;
+	/*
+	 * A confirmed entry (a retransmitted SYN of a connection older than
+	 * the hooks, an ICMP error about one) can no longer be bound, and one
+	 * bound by another hook is not ours: neither is redirected or counted.
+	 */
+	if (nf_ct_is_confirmed(ct) || nf_nat_initialized(ct, NF_NAT_MANIP_DST))
+		return NF_ACCEPT;
 
 	tuple = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	switch (tuple->dst.protonum) {

@@ -820,6 +820,61 @@ rmmod_with_rules_and_traffic() {
 	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
 }
 
+# --- exact counters ------------------------------------------------------------
+
+# syns_to_80_at_least N: the server's own counter of SYNs to port 80 that
+# reached its input (not redirected) is N or more.
+syns_to_80_at_least() {
+	local out
+	out=$(in_ns "$SERVER" nft list counter inet prtest_ct syn80 2>/dev/null)
+	[[ $out =~ packets\ ([0-9]+) ]] && ((BASH_REMATCH[1] >= $1))
+}
+
+# The counter counts connections the rule redirected, nothing else. A
+# connection attempt older than the rule (conntrack already on, its SYN
+# unanswered because the server's reset is dropped) keeps retransmitting
+# its SYN after the rule arrives: that entry is confirmed and cannot be
+# redirected, so it must not be counted.
+counter_is_exact() {
+	local client_pid i
+	[[ $BACKEND == kmod ]] ||
+		skip "nft's map element counters also count a retransmitted SYN of an entry older than the table"
+	setup_topology
+	listen "$SERVER" 8080
+	in_ns "$SERVER" nft -f - <<-EOF || fail "cannot load the server's filter table"
+		table inet prtest_ct {
+			counter syn80 { }
+			chain in {
+				type filter hook input priority 0;
+				tcp dport 80 tcp flags syn ct state new counter name syn80
+			}
+			chain out {
+				type filter hook output priority -400;
+				tcp sport 80 tcp flags rst drop
+			}
+		}
+	EOF
+	in_ns "$CLIENT" sysctl -qw net.ipv4.tcp_syn_retries=3 ||
+		fail "cannot set tcp_syn_retries in the client"
+	(
+		close_conn_fds
+		exec ip netns exec "$CLIENT" timeout 20 socat -u \
+			"TCP4:$SERVER_IP4:80" - </dev/null >/dev/null 2>&1
+	) &
+	client_pid=$!
+	echo "$client_pid" >>"$TMP_DIR/pids"
+	busywait 5000 syns_to_80_at_least 1 || fail "the first SYN did not reach the server"
+	cmd_ok pr "$SERVER" add 80 8080
+	busywait 5000 syns_to_80_at_least 2 ||
+		fail "no SYN retransmitted to port 80 after the rule was added"
+	for i in 1 2 3; do
+		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	done
+	expect_answer "$SERVER" 127.0.0.1 80 srv8080
+	i=$(connections_of 80)
+	[[ $i == 4 ]] || fail "the counter shows $i after 4 redirected connections and a retransmitted SYN"
+}
+
 # --- the run ---------------------------------------------------------------
 
 # Why BACKEND cannot run here, or nothing when it can.
@@ -879,6 +934,7 @@ readonly CASES=(
 	"monitor prints every change|monitor_changes"
 	"auto backend, PORTREDIR_BACKEND and -b|auto_backend"
 	"rmmod with rules and traffic, then reinsert|rmmod_with_rules_and_traffic"
+	"counter counts redirected connections only, not retransmitted SYNs|counter_is_exact"
 )
 
 if [[ ${1:-} == --inside ]]; then

@@ -116,7 +116,11 @@
  *					Only with DIRECTION exactly
  *					PORTREDIR_DIR_INBOUND. Default: any.
  *	PORTREDIR_RULE_A_CONNECTIONS	u64, output only: connections this rule
- *					has redirected. Refused on input.
+ *					has redirected, one per conntrack entry
+ *					it bound (retransmissions, entries
+ *					older than the rule and entries another
+ *					NAT hook bound first are not counted).
+ *					Refused on input.
  *	PORTREDIR_RULE_A_PAD		padding for the u64 above.
  */
 #ifndef _UAPI_LINUX_PORTREDIR_H
