@@ -32,8 +32,11 @@
  * enum portredir_attr. Commands that change the table need CAP_NET_ADMIN in
  * the user namespace that owns the network namespace; reading does not.
  * Every refusal carries an extended ack message naming what was wrong and,
- * where one attribute is to blame, the offending attribute. Policies are
- * validated strictly: unknown attributes and trailing data are refused.
+ * where one attribute is to blame, the offending attribute
+ * (NLMSGERR_ATTR_OFFS). Messages are plain sentences without a module
+ * prefix, ready to be shown to a user. Each command has a policy of its
+ * own, validated strictly: unknown attributes, attributes the command does
+ * not take and trailing data are refused with EINVAL and change nothing.
  *
  * PORTREDIR_CMD_ADD
  *	Adds the rule in PORTREDIR_A_RULE (required). The rule needs
@@ -47,25 +50,30 @@
  *		rule that covers local traffic;
  *	ENODEV	PORTREDIR_RULE_A_IFINDEX names no interface of the namespace;
  *	EEXIST	the rule overlaps an existing rule;
- *	ENOMEM	out of memory.
+ *	ENOMEM	out of memory (with an extack message too).
  *	On success the new rule is announced to the monitor group.
  *
  * PORTREDIR_CMD_DEL
  *	Deletes the rule whose selector (PROTO, PORT_MIN, PORT_MAX, FAMILY,
  *	DIRECTION, IFINDEX, with the same defaults as ADD) equals the one in
- *	PORTREDIR_A_RULE exactly. Target attributes are ignored. ENOENT when
- *	there is no such rule. Connections already redirected by the rule are
+ *	PORTREDIR_A_RULE exactly. TO_PORT_MIN and TO_PORT_MAX are refused
+ *	(EINVAL): the selector alone names a rule. ENOENT when there is no
+ *	such rule. Connections already redirected by the rule are
  *	left alone. The deleted rule is announced to the monitor group.
  *
  * PORTREDIR_CMD_GET
  *	Dump only (NLM_F_DUMP): one message per rule, each carrying
  *	PORTREDIR_A_RULE with every rule attribute filled in, including
  *	PORTREDIR_RULE_A_CONNECTIONS. A dump interrupted by a change of the
- *	table is flagged with NLM_F_DUMP_INTR on its messages.
+ *	table is flagged with NLM_F_DUMP_INTR on its messages. Takes no
+ *	attributes: there is no filter, and a PORTREDIR_A_RULE is refused
+ *	(EINVAL).
  *
  * PORTREDIR_CMD_FLUSH
- *	Deletes every rule of the namespace. Announced to the monitor group
- *	as one PORTREDIR_CMD_FLUSH message without attributes.
+ *	Deletes every rule of the namespace. Takes no attributes: a
+ *	PORTREDIR_A_RULE is refused (EINVAL) and nothing is deleted.
+ *	Announced to the monitor group as one PORTREDIR_CMD_FLUSH message
+ *	without attributes.
  *
  * PORTREDIR_CMD_REPLACE
  *	Replaces the whole table with the rules of every PORTREDIR_A_RULE
