@@ -111,30 +111,36 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 	return verdict;
 }
 
+/*
+ * Right after iptables' nat table and nftables' dstnat chains: at the same
+ * priority the hook registered last would run first, so who got a port
+ * would depend on load order. An administrator's or Docker's DNAT decides
+ * first; portredir redirects what they leave unbound.
+ */
 static const struct nf_hook_ops portredir_nat_ops[] = {
 	{
 		.hook		= portredir_nat_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_PRE_ROUTING,
-		.priority	= NF_IP_PRI_NAT_DST,
+		.priority	= NF_IP_PRI_NAT_DST + 1,
 	},
 	{
 		.hook		= portredir_nat_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= NF_IP_PRI_NAT_DST,
+		.priority	= NF_IP_PRI_NAT_DST + 1,
 	},
 	{
 		.hook		= portredir_nat_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_PRE_ROUTING,
-		.priority	= NF_IP6_PRI_NAT_DST,
+		.priority	= NF_IP6_PRI_NAT_DST + 1,
 	},
 	{
 		.hook		= portredir_nat_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= NF_IP6_PRI_NAT_DST,
+		.priority	= NF_IP6_PRI_NAT_DST + 1,
 	},
 };
 

@@ -20,6 +20,12 @@
  * device. Packets of established connections never consult the table:
  * deleting a rule affects new connections only.
  *
+ * The NAT functions run at NF_IP_PRI_NAT_DST + 1 (NF_IP6_PRI_NAT_DST + 1),
+ * at PRE_ROUTING and LOCAL_OUT, right after iptables' nat table and
+ * nftables' dstnat chains: a destination NAT the administrator or another
+ * tool (Docker) set up for a port decides first, and portredir redirects
+ * the connections it leaves unbound. Such connections are not counted.
+ *
  * No two rules of a namespace overlap: a new rule is refused when some
  * packet could match both it and an existing rule (same protocol,
  * intersecting families, directions and port ranges, and the same interface
