@@ -778,19 +778,50 @@ answered_at_least() {
 	((n >= $1))
 }
 
+# udp_flow_answer: the greeting a datagram from the client's UDP port 40053
+# to the server's port 53 gets; the same port each time, so one flow.
+udp_flow_answer() {
+	in_ns "$CLIENT" timeout 5 socat -t 2 - "UDP4:$SERVER_IP4:53,sourceport=40053,reuseaddr" \
+		<<<ping 2>/dev/null | head -n 1
+}
+
+# Resets the client has received from the server so far.
+resets_from_server() {
+	local out
+	out=$(in_ns "$CLIENT" nft list counter inet prtest_rst resets 2>/dev/null)
+	[[ $out =~ packets\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# Unloading ends the connections the module redirected (README, "Unloading
+# the module"): the established TCP one is reset at its next packet, the UDP
+# flow goes on to the original port.
 rmmod_with_rules_and_traffic() {
-	local ko=${PORTREDIR_KO:-$SELFTEST_DIR/../kmod/portredir.ko} traffic traffic_pid i count
+	local ko=${PORTREDIR_KO:-$SELFTEST_DIR/../kmod/portredir.ko} traffic traffic_pid i count got resets
 	[[ $BACKEND == kmod ]] || skip "module unload concerns the kmod backend only"
 	[[ -r $ko ]] || skip "no module file to reinsert (set PORTREDIR_KO)"
 	checktool "rmmod --version" "needed to unload the module"
 	setup_topology
 	listen "$SERVER" 80
 	listen "$SERVER" 8080
+	listen "$SERVER" 53 udp
+	listen "$SERVER" 5353 udp
 	cmd_ok pr "$SERVER" add 80 8080
 	cmd_ok pr "$SERVER" add 443 8080 -6
+	cmd_ok pr "$SERVER" add udp 53 5353
 	cmd_ok pr "$CLIENT" add 80 8080 --inbound
+	in_ns "$CLIENT" nft -f - <<-EOF || fail "cannot count resets in $CLIENT"
+		table inet prtest_rst {
+			counter resets { }
+			chain in {
+				type filter hook input priority 0;
+				ip saddr $SERVER_IP4 tcp flags rst counter name resets
+			}
+		}
+	EOF
 	open_conn est "$CLIENT" "$SERVER_IP4" 80
 	conn_expect est srv8080
+	got=$(udp_flow_answer)
+	[[ $got == srv5353 ]] || fail "the UDP flow to port 53 got '${got:-none}' before the unload, wanted srv5353"
 	# New connections keep arriving while the module goes.
 	traffic=$TMP_DIR/traffic
 	(
@@ -811,6 +842,15 @@ rmmod_with_rules_and_traffic() {
 	touch "$traffic.stop"
 	wait "$traffic_pid"
 	[[ ! -d /sys/module/portredir ]] || fail "the module is still there after rmmod"
+	resets=$(resets_from_server)
+	conn_send est ping
+	busywait 5000 conn_gone est ||
+		fail "the connection redirected before the unload lived on (got: $(tr '\n' ' ' <"$TMP_DIR/conn-est/out"))"
+	grep -qx ping "$TMP_DIR/conn-est/out" && fail "the redirected connection still reached port 8080"
+	(($(resets_from_server) > resets)) ||
+		fail "the redirected connection ended without a reset from the server"
+	got=$(udp_flow_answer)
+	[[ $got == srv53 ]] || fail "the UDP flow got '${got:-none}' after the unload, wanted srv53 (the original port)"
 	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv80
 	cmd_fail 1 "~^portredir: .*modprobe portredir" pr "$SERVER" list
 	cmd_ok insmod "$ko"

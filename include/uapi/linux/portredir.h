@@ -103,6 +103,12 @@
  *
  * Memory for rules is charged to the memory cgroup of the caller.
  *
+ * Unloading the module deletes every rule of every namespace, without
+ * notifications. In a namespace where portredir was the last user of the
+ * NAT core, connections it redirected are no longer translated: TCP ones
+ * get a reset at their next packet, UDP flows reach the original port.
+ * Where another NAT user remains, the NAT core keeps translating them.
+ *
  * Attribute tree
  * --------------
  * PORTREDIR_A_RULE: nest of enum portredir_rule_attr
