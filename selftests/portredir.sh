@@ -808,6 +808,8 @@ rmmod_with_rules_and_traffic() {
 	cmd_ok pr "$SERVER" add 80 8080
 	cmd_ok pr "$SERVER" add 443 8080 -6
 	cmd_ok pr "$SERVER" add udp 53 5353
+	# Unloading replays the removal of every interface to the module.
+	cmd_ok pr "$SERVER" add 81 8080 dev veth0
 	cmd_ok pr "$CLIENT" add 80 8080 --inbound
 	in_ns "$CLIENT" nft -f - <<-EOF || fail "cannot count resets in $CLIENT"
 		table inet prtest_rst {
