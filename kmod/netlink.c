@@ -566,7 +566,7 @@ static int portredir_cmd_get_dump(struct sk_buff *skb,
 	struct portredir_net *pn = portredir_pernet(sock_net(skb->sk));
 	const struct portredir_rule *rule;
 	struct portredir_ruleset *rs;
-	struct nlattr *filter = genl_dumpit_info(cb)->attrs[PORTREDIR_A_RULE];
+	struct nlattr *filter = portredir_dump_attrs(cb)[PORTREDIR_A_RULE];
 	unsigned long skip = cb->args[0], done = 0;
 
 	/* Here, not in .start: before 6.2 that has no extack to fill in. */
