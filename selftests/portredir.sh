@@ -917,6 +917,127 @@ counter_is_exact() {
 	[[ $i == 4 ]] || fail "the counter shows $i after 4 redirected connections and a retransmitted SYN"
 }
 
+# --- the netlink spec, spoken by the kernel's ynl ------------------------------
+
+YNL_TREE=$SELFTEST_DIR/../.build/linux-source-6.12
+SPEC=$SELFTEST_DIR/../Documentation/netlink/specs/portredir.yaml
+
+# ynl NS ARGS...: the kernel's generic client, driven by our spec, in NS.
+ynl() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" python3 "$YNL_TREE/tools/net/ynl/cli.py" --spec "$SPEC" \
+		--schema "$YNL_TREE/Documentation/netlink/genetlink-legacy.yaml" \
+		--output-json "$@"
+}
+
+# ynl's JSON output (dump replies or notifications, in $TMP_DIR/out) as one
+# line per message: "NAME PROTO PORTS TARGETS FAMILIES DIRECTIONS".
+ynl_lines() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        data = json.loads(line)
+    except ValueError:
+        continue
+    if not isinstance(data, list):
+        continue
+    for msg in data:
+        name, attrs = msg.get("name", "reply"), msg.get("msg", msg)
+        rules = attrs.get("rule", [None])
+        for r in rules if isinstance(rules, list) else [rules]:
+            if r is None:
+                print(name)
+                continue
+            print(name, r["proto"], "%d-%d" % (r["port-min"], r["port-max"]),
+                  "%d-%d" % (r["to-port-min"], r["to-port-max"]),
+                  ",".join(sorted(r["family"])), ",".join(sorted(r["direction"])))
+' "$TMP_DIR/out"
+}
+
+expect_ynl_lines() {
+	local got
+	got=$(ynl_lines)
+	[[ $got == "$1" ]] || fail "ynl printed '$got', wanted '$1'"
+}
+
+# ynl_monitor NS OUT: the monitor group through ynl's library, in NS: one
+# JSON line per notification into OUT after a "ready" line, until a flush.
+ynl_monitor() {
+	ip netns exec "$1" python3 -c '
+import json, sys, time
+sys.path.insert(0, sys.argv[1] + "/tools/net/ynl")
+from lib import YnlFamily
+ynl = YnlFamily(sys.argv[2], sys.argv[1] + "/Documentation/netlink/genetlink-legacy.yaml")
+ynl.ntf_subscribe("monitor")
+print("ready", flush=True)
+for _ in range(600):
+    ynl.check_ntf()
+    while ynl.async_msg_queue:
+        msg = ynl.async_msg_queue.pop(0)
+        print(json.dumps([msg], default=sorted), flush=True)
+        if msg["name"] == "flush-ntf":
+            sys.exit(0)
+    time.sleep(0.1)
+' "$YNL_TREE" "$SPEC" >"$2" 2>&1
+}
+
+# The spec is the contract: the kernel's ynl, reading nothing but it, adds,
+# dumps, deletes, flushes and hears the monitor group, and agrees with the CLI.
+ynl_speaks_the_spec() {
+	local mon=$TMP_DIR/monitor ynlmon=$TMP_DIR/ynl-monitor ynlmon_pid i
+	[[ $BACKEND == kmod ]] || skip "ynl speaks the module's generic netlink family"
+	[[ -r $YNL_TREE/tools/net/ynl/cli.py ]] ||
+		skip "no ynl in $YNL_TREE (make selftests extracts it from linux-source-6.12)"
+	checktool "python3 -c 'import yaml, jsonschema'" "ynl needs python3-yaml and python3-jsonschema"
+	setup_topology
+	(
+		close_conn_fds
+		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" monitor >"$mon" 2>&1
+	) &
+	echo $! >>"$TMP_DIR/pids"
+	for i in $(seq 1 20); do
+		pr "$SERVER" add 1 1 >/dev/null 2>&1
+		busywait 1000 grep -qx "add tcp 1 to 1" "$mon" && break
+		pr "$SERVER" del 1 >/dev/null 2>&1
+	done
+	grep -qx "add tcp 1 to 1" "$mon" || fail "monitor printed nothing: $(cat "$mon")"
+	cmd_ok pr "$SERVER" del 1
+	( close_conn_fds; ynl_monitor "$SERVER" "$ynlmon" ) &
+	ynlmon_pid=$!
+	echo "$ynlmon_pid" >>"$TMP_DIR/pids"
+	busywait 30000 grep -qx ready "$ynlmon" || fail "ynl did not join the monitor group: $(cat "$ynlmon")"
+	# ynl writes, the CLI reads.
+	cmd_ok ynl "$SERVER" --do add --json '{"rule": [{"proto": 6, "port-min": 80, "to-port-min": 8080}]}'
+	cmd_ok pr "$SERVER" save
+	[[ $(<"$TMP_DIR/out") == "tcp 80 to 8080" ]] || fail "save after ynl's add printed '$(<"$TMP_DIR/out")'"
+	# The CLI writes, ynl reads.
+	cmd_ok pr "$SERVER" add udp 5300-5301 6300-6301 -4 --inbound
+	cmd_ok ynl "$SERVER" --dump get
+	expect_ynl_lines "reply 6 80-80 8080-8080 ipv4,ipv6 inbound,local
+reply 17 5300-5301 6300-6301 ipv4 inbound"
+	# ynl deletes by selector alone, then flushes.
+	cmd_ok ynl "$SERVER" --do del \
+		--json '{"rule": {"proto": 17, "port-min": 5300, "port-max": 5301, "family": "ipv4", "direction": "inbound"}}'
+	cmd_ok ynl "$SERVER" --do flush
+	cmd_ok pr "$SERVER" list
+	rule_count_is 0
+	# Both monitors heard the same four changes.
+	wait "$ynlmon_pid" || fail "ynl's monitor heard no flush: $(cat "$ynlmon")"
+	cp "$ynlmon" "$TMP_DIR/out"
+	expect_ynl_lines "add-ntf 6 80-80 8080-8080 ipv4,ipv6 inbound,local
+add-ntf 17 5300-5301 6300-6301 ipv4 inbound
+del-ntf 17 5300-5301 6300-6301 ipv4 inbound
+flush-ntf"
+	busywait 5000 grep -qx "flush" "$mon" || fail "the CLI's monitor missed ynl's flush: $(cat "$mon")"
+	sed -n '/^del tcp 1$/,$p' "$mon" | sed 1d >"$TMP_DIR/events"
+	printf '%s\n' "add tcp 80 to 8080" "add udp 5300-5301 to 6300-6301 -4 --inbound" \
+		"del udp 5300-5301 -4 --inbound" "flush" >"$TMP_DIR/want"
+	diff -u "$TMP_DIR/want" "$TMP_DIR/events" >"$TMP_DIR/diff" ||
+		fail "the CLI's monitor saw other events than ynl: $(cat "$TMP_DIR/diff")"
+}
+
 # --- the run ---------------------------------------------------------------
 
 # Why BACKEND cannot run here, or nothing when it can.
@@ -977,6 +1098,7 @@ readonly CASES=(
 	"auto backend, PORTREDIR_BACKEND and -b|auto_backend"
 	"rmmod with rules and traffic, then reinsert|rmmod_with_rules_and_traffic"
 	"counter counts redirected connections only, not retransmitted SYNs|counter_is_exact"
+	"the kernel's ynl speaks the family from its YAML spec|ynl_speaks_the_spec"
 )
 
 if [[ ${1:-} == --inside ]]; then

@@ -3,7 +3,9 @@
  * portredir: destination port redirection for new connections.
  *
  * Generic netlink family "portredir" (PORTREDIR_GENL_NAME), version 1.
- * This header is the whole contract between portredir.ko and userspace.
+ * This header is the whole contract between portredir.ko and userspace;
+ * Documentation/netlink/specs/portredir.yaml says the same for the
+ * kernel's ynl tool.
  *
  * Model
  * -----
