@@ -1031,7 +1031,8 @@ add-ntf 17 5300-5301 6300-6301 ipv4 inbound
 del-ntf 17 5300-5301 6300-6301 ipv4 inbound
 flush-ntf"
 	busywait 5000 grep -qx "flush" "$mon" || fail "the CLI's monitor missed ynl's flush: $(cat "$mon")"
-	sed -n '/^del tcp 1$/,$p' "$mon" | sed 1d >"$TMP_DIR/events"
+	# What came after the last "del tcp 1": the readiness loop may repeat.
+	tac "$mon" | sed '/^del tcp 1$/q' | tac | sed 1d >"$TMP_DIR/events"
 	printf '%s\n' "add tcp 80 to 8080" "add udp 5300-5301 to 6300-6301 -4 --inbound" \
 		"del udp 5300-5301 -4 --inbound" "flush" >"$TMP_DIR/want"
 	diff -u "$TMP_DIR/want" "$TMP_DIR/events" >"$TMP_DIR/diff" ||
