@@ -80,7 +80,29 @@ VM_RUN = selftests/vm/run.sh --kver $(VM_KVER)
 deps:
 	scripts/install-deps.sh
 
-selftests:
+# The netlink spec, Documentation/netlink/specs/portredir.yaml, is checked
+# against the kernel's schema by the kernel's ynl, which the selftests also
+# use as a second client of the module. Both come from Debian's
+# linux-source-6.12 (bookworm-backports), extracted at build time.
+YNL_TARBALL ?= /usr/src/linux-source-6.12.tar.xz
+YNL_TREE := .build/linux-source-6.12
+YNL_CLI := $(YNL_TREE)/tools/net/ynl/cli.py
+PYTHON ?= python3
+
+$(YNL_CLI): $(YNL_TARBALL)
+	mkdir -p .build
+	tar -xJf $< -C .build --wildcards 'linux-source-6.12/tools/net/ynl/*' \
+		'linux-source-6.12/Documentation/netlink/*.yaml'
+	touch $@
+
+spec: $(YNL_CLI)
+	$(PYTHON) -c 'import sys; sys.path.insert(0, "$(YNL_TREE)/tools/net/ynl"); \
+		from lib import SpecFamily; \
+		SpecFamily("Documentation/netlink/specs/portredir.yaml", \
+			   "$(YNL_TREE)/Documentation/netlink/genetlink-legacy.yaml")' && \
+		echo "spec: Documentation/netlink/specs/portredir.yaml is valid"
+
+selftests: $(if $(wildcard $(YNL_TARBALL)),$(YNL_CLI))
 	$(MAKE) -C selftests
 
 # The suite once per backend, in one VM boot. The C API tests speak to the
@@ -106,7 +128,7 @@ demo: deps
 demo-run: module tools
 	$(VM_RUN) -- scripts/demo.sh
 
-.PHONY: deps selftests vmtest check demo demo-run
+.PHONY: deps spec selftests vmtest check demo demo-run
 
 # --- benchmarks ------------------------------------------------------------
 # Ratios measured side by side in one VM boot; see selftests/bench/bench.sh.

@@ -9,36 +9,49 @@
 #include <net/netfilter/nf_nat.h>
 #include <net/route.h>
 
-#include "compat.h"
 #include "hook.h"
 #include "netns.h"
 #include "rules.h"
 
-static unsigned int portredir_bind(struct sk_buff *skb,
-				   const struct nf_hook_state *state, u16 port)
+/*
+ * Only the port changes: the connection stays bound to the address it was
+ * sent to, which is known to be one of this host's, so a service listening
+ * on a secondary address, a VIP on lo or an interface without an IPv4
+ * address answers as it would on the original port.
+ */
+static unsigned int portredir_bind(struct nf_conn *ct, u16 port)
 {
+	const struct nf_conntrack_tuple *tuple;
 	struct nf_nat_range2 range = {
-		.flags = NF_NAT_RANGE_PROTO_SPECIFIED,
+		.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED,
 		.min_proto.all = htons(port),
 		.max_proto.all = htons(port),
 	};
 
-	if (state->pf == NFPROTO_IPV4)
-		return portredir_redirect_ipv4(skb, &range, state->hook);
-	return nf_nat_redirect_ipv6(skb, &range, state->hook);
+	tuple = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	range.min_addr = tuple->dst.u3;
+	range.max_addr = tuple->dst.u3;
+	return nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
 }
 
 /*
  * Rules are about ports of this host: routed traffic and connections this
- * host makes to others keep their destination.
+ * host makes to others keep their destination. Loopback addresses are this
+ * host's only on a loopback device: 127.0.0.1 arriving from the wire is not
+ * redirected, whatever route_localnet lets through.
  */
 static bool portredir_for_this_host(const struct nf_hook_state *state,
 				    const struct nf_conntrack_tuple *tuple)
 {
+	const struct net_device *dev = state->in ? state->in : state->out;
+	bool on_loopback = dev && (dev->flags & IFF_LOOPBACK);
+
 	if (state->pf == NFPROTO_IPV4)
-		return inet_addr_type_dev_table(state->net,
-						state->in ? state->in : state->out,
+		return (on_loopback || !ipv4_is_loopback(tuple->dst.u3.ip)) &&
+		       inet_addr_type_dev_table(state->net, dev,
 						tuple->dst.u3.ip) == RTN_LOCAL;
+	if (!on_loopback && ipv6_addr_loopback(&tuple->dst.u3.in6))
+		return false;
 	/* A link-local address is this host's on its own link only. */
 	return ipv6_chk_addr(state->net, &tuple->dst.u3.in6, state->in, 0);
 }
@@ -64,6 +77,13 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!rs || !ct)
 		return NF_ACCEPT;
+	/*
+	 * A confirmed entry (a retransmitted SYN of a connection older than
+	 * the hooks, an ICMP error about one) can no longer be bound, and one
+	 * bound by another hook is not ours: neither is redirected or counted.
+	 */
+	if (nf_ct_is_confirmed(ct) || nf_nat_initialized(ct, NF_NAT_MANIP_DST))
+		return NF_ACCEPT;
 
 	tuple = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 	switch (tuple->dst.protonum) {
@@ -85,36 +105,42 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 	if (!rule || !portredir_for_this_host(state, tuple))
 		return NF_ACCEPT;
 
-	verdict = portredir_bind(skb, state, portredir_rule_target(rule, port));
+	verdict = portredir_bind(ct, portredir_rule_target(rule, port));
 	if (verdict == NF_ACCEPT)
 		atomic64_inc(&rule->connections);
 	return verdict;
 }
 
+/*
+ * Right after iptables' nat table and nftables' dstnat chains: at the same
+ * priority the hook registered last would run first, so who got a port
+ * would depend on load order. An administrator's or Docker's DNAT decides
+ * first; portredir redirects what they leave unbound.
+ */
 static const struct nf_hook_ops portredir_nat_ops[] = {
 	{
 		.hook		= portredir_nat_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_PRE_ROUTING,
-		.priority	= NF_IP_PRI_NAT_DST,
+		.priority	= NF_IP_PRI_NAT_DST + 1,
 	},
 	{
 		.hook		= portredir_nat_hook,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= NF_IP_PRI_NAT_DST,
+		.priority	= NF_IP_PRI_NAT_DST + 1,
 	},
 	{
 		.hook		= portredir_nat_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_PRE_ROUTING,
-		.priority	= NF_IP6_PRI_NAT_DST,
+		.priority	= NF_IP6_PRI_NAT_DST + 1,
 	},
 	{
 		.hook		= portredir_nat_hook,
 		.pf		= NFPROTO_IPV6,
 		.hooknum	= NF_INET_LOCAL_OUT,
-		.priority	= NF_IP6_PRI_NAT_DST,
+		.priority	= NF_IP6_PRI_NAT_DST + 1,
 	},
 };
 

@@ -3,6 +3,7 @@
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/portredir.h>
+#include <linux/rtnetlink.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 
@@ -79,12 +80,18 @@ static void portredir_forget_ifindex(struct net *net, int ifindex)
 	mutex_unlock(&pn->lock);
 }
 
+/*
+ * Set under RTNL, which every netdev notification holds, once the module is
+ * going: the family may be gone already and every rule is about to be.
+ */
+static bool portredir_unloading;
+
 static int portredir_netdev_event(struct notifier_block *nb,
 				  unsigned long event, void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 
-	if (event == NETDEV_UNREGISTER)
+	if (event == NETDEV_UNREGISTER && !portredir_unloading)
 		portredir_forget_ifindex(dev_net(dev), dev->ifindex);
 	return NOTIFY_DONE;
 }
@@ -118,6 +125,14 @@ err_pernet:
 
 static void __exit portredir_exit(void)
 {
+	/*
+	 * Unregistering the notifier replays NETDEV_UNREGISTER for every
+	 * device: that must neither notify a family already unregistered nor
+	 * walk the rules once per device, when pernet exit frees them all.
+	 */
+	rtnl_lock();
+	portredir_unloading = true;
+	rtnl_unlock();
 	portredir_netlink_uninit();
 	unregister_netdevice_notifier(&portredir_netdev_notifier);
 	/*

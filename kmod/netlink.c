@@ -11,6 +11,7 @@
 #include "netns.h"
 #include "rules.h"
 
+/* A rule as ADD and REPLACE take it. */
 static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] = {
 	[PORTREDIR_RULE_A_PROTO]	= { .type = NLA_U8 },
 	[PORTREDIR_RULE_A_PORT_MIN]	= NLA_POLICY_MIN(NLA_U16, 1),
@@ -20,11 +21,48 @@ static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] =
 	[PORTREDIR_RULE_A_FAMILY]	= NLA_POLICY_RANGE(NLA_U8, 1, PORTREDIR_FAMILY_ALL),
 	[PORTREDIR_RULE_A_DIRECTION]	= NLA_POLICY_RANGE(NLA_U8, 1, PORTREDIR_DIR_ALL),
 	[PORTREDIR_RULE_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
-	[PORTREDIR_RULE_A_CONNECTIONS]	= { .type = NLA_REJECT },
+	[PORTREDIR_RULE_A_CONNECTIONS]	= {
+		.type = NLA_REJECT,
+		.reject_message = "the connection counter is output only",
+	},
 };
 
-static const struct nla_policy portredir_policy[PORTREDIR_A_MAX + 1] = {
+/* A selector, as DEL takes it: the same without a target. */
+static const struct nla_policy portredir_selector_policy[PORTREDIR_RULE_A_MAX + 1] = {
+	[PORTREDIR_RULE_A_PROTO]	= { .type = NLA_U8 },
+	[PORTREDIR_RULE_A_PORT_MIN]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[PORTREDIR_RULE_A_PORT_MAX]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[PORTREDIR_RULE_A_TO_PORT_MIN]	= {
+		.type = NLA_REJECT,
+		.reject_message = "DEL takes no target port, only the selector",
+	},
+	[PORTREDIR_RULE_A_TO_PORT_MAX]	= {
+		.type = NLA_REJECT,
+		.reject_message = "DEL takes no target port, only the selector",
+	},
+	[PORTREDIR_RULE_A_FAMILY]	= NLA_POLICY_RANGE(NLA_U8, 1, PORTREDIR_FAMILY_ALL),
+	[PORTREDIR_RULE_A_DIRECTION]	= NLA_POLICY_RANGE(NLA_U8, 1, PORTREDIR_DIR_ALL),
+	[PORTREDIR_RULE_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[PORTREDIR_RULE_A_CONNECTIONS]	= {
+		.type = NLA_REJECT,
+		.reject_message = "the connection counter is output only",
+	},
+};
+
+static const struct nla_policy portredir_add_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_RULE]	= NLA_POLICY_NESTED(portredir_rule_policy),
+};
+
+static const struct nla_policy portredir_del_policy[PORTREDIR_A_MAX + 1] = {
+	[PORTREDIR_A_RULE]	= NLA_POLICY_NESTED(portredir_selector_policy),
+};
+
+/*
+ * GET and FLUSH act on the whole table and refuse a rule, which would read
+ * as a filter, in their handlers: the policy can only say "nested".
+ */
+static const struct nla_policy portredir_table_policy[PORTREDIR_A_MAX + 1] = {
+	[PORTREDIR_A_RULE]	= { .type = NLA_NESTED },
 };
 
 static struct genl_family portredir_family;
@@ -116,21 +154,22 @@ static int portredir_parse_rule(struct net *net, const struct nlattr *nest,
 	int err;
 
 	err = nla_parse_nested(tb, PORTREDIR_RULE_A_MAX, nest,
-			       portredir_rule_policy, extack);
+			       want_target ? portredir_rule_policy :
+					     portredir_selector_policy, extack);
 	if (err)
 		return err;
 
 	if (NL_REQ_ATTR_CHECK(extack, nest, tb, PORTREDIR_RULE_A_PROTO)) {
-		NL_SET_ERR_MSG_MOD(extack, "rule needs a protocol");
+		NL_SET_ERR_MSG(extack, "rule needs a protocol");
 		return -EINVAL;
 	}
 	if (NL_REQ_ATTR_CHECK(extack, nest, tb, PORTREDIR_RULE_A_PORT_MIN)) {
-		NL_SET_ERR_MSG_MOD(extack, "rule needs a port");
+		NL_SET_ERR_MSG(extack, "rule needs a port");
 		return -EINVAL;
 	}
 	if (want_target &&
 	    NL_REQ_ATTR_CHECK(extack, nest, tb, PORTREDIR_RULE_A_TO_PORT_MIN)) {
-		NL_SET_ERR_MSG_MOD(extack, "rule needs a target port");
+		NL_SET_ERR_MSG(extack, "rule needs a target port");
 		return -EINVAL;
 	}
 
@@ -245,7 +284,7 @@ static int portredir_dev_still_there(struct net *net,
 {
 	if (!sel->ifindex || portredir_dev_exists(net, sel->ifindex))
 		return 0;
-	NL_SET_ERR_MSG_MOD(extack, "interface went away");
+	NL_SET_ERR_MSG(extack, "interface went away");
 	return -ENODEV;
 }
 
@@ -291,7 +330,7 @@ static int portredir_hold_hooks(struct net *net, struct portredir_net *pn,
 		return 0;
 	err = portredir_hooks_register(net);
 	if (err) {
-		NL_SET_ERR_MSG_MOD(extack, "cannot register with the NAT core");
+		NL_SET_ERR_MSG(extack, "cannot register with the NAT core");
 		return err;
 	}
 	pn->hooks_registered = true;
@@ -310,8 +349,10 @@ static int portredir_add_locked(struct net *net, struct portredir_net *pn,
 	if (err)
 		return err;
 	rs = portredir_get_ruleset(pn);
-	if (!rs)
+	if (!rs) {
+		NL_SET_ERR_MSG(extack, "out of memory for the rule table");
 		return -ENOMEM;
+	}
 	rule = portredir_rule_insert(rs, &spec->sel, spec->to_min, spec->to_max,
 				     extack);
 	if (IS_ERR(rule))
@@ -410,6 +451,11 @@ static int portredir_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	struct portredir_net *pn = portredir_pernet(net);
 	struct portredir_ruleset *old;
 
+	if (info->attrs[PORTREDIR_A_RULE]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[PORTREDIR_A_RULE],
+				    "FLUSH deletes every rule and takes no attributes");
+		return -EINVAL;
+	}
 	mutex_lock(&pn->lock);
 	old = portredir_swap_ruleset(pn, NULL);
 	portredir_netlink_notify(net, PORTREDIR_CMD_FLUSH, NULL);
@@ -465,8 +511,10 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 
 	if (info->attrs[PORTREDIR_A_RULE]) {
 		rs = portredir_ruleset_create();
-		if (!rs)
+		if (!rs) {
+			GENL_SET_ERR_MSG(info, "out of memory for the rule table");
 			return -ENOMEM;
+		}
 		err = portredir_build_ruleset(net, info, rs, info->extack);
 		if (err)
 			goto err_destroy;
@@ -518,8 +566,15 @@ static int portredir_cmd_get_dump(struct sk_buff *skb,
 	struct portredir_net *pn = portredir_pernet(sock_net(skb->sk));
 	const struct portredir_rule *rule;
 	struct portredir_ruleset *rs;
+	struct nlattr *filter = portredir_dump_attrs(cb)[PORTREDIR_A_RULE];
 	unsigned long skip = cb->args[0], done = 0;
 
+	/* Here, not in .start: before 6.2 that has no extack to fill in. */
+	if (filter) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, filter,
+				    "GET dumps every rule and takes no attributes");
+		return -EINVAL;
+	}
 	mutex_lock(&pn->lock);
 	/* 0 would turn the consistency check off. */
 	cb->seq = pn->generation + 1;
@@ -539,29 +594,39 @@ static int portredir_cmd_get_dump(struct sk_buff *skb,
 	return skb->len;
 }
 
-static const struct genl_small_ops portredir_ops[] = {
+static const struct genl_ops portredir_ops[] = {
 	{
 		.cmd	= PORTREDIR_CMD_ADD,
 		.doit	= portredir_cmd_add,
+		.policy	= portredir_add_policy,
+		.maxattr = PORTREDIR_A_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= PORTREDIR_CMD_DEL,
 		.doit	= portredir_cmd_del,
+		.policy	= portredir_del_policy,
+		.maxattr = PORTREDIR_A_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= PORTREDIR_CMD_GET,
 		.dumpit	= portredir_cmd_get_dump,
+		.policy	= portredir_table_policy,
+		.maxattr = PORTREDIR_A_MAX,
 	},
 	{
 		.cmd	= PORTREDIR_CMD_FLUSH,
 		.doit	= portredir_cmd_flush,
+		.policy	= portredir_table_policy,
+		.maxattr = PORTREDIR_A_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= PORTREDIR_CMD_REPLACE,
 		.doit	= portredir_cmd_replace,
+		.policy	= portredir_add_policy,
+		.maxattr = PORTREDIR_A_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 };
@@ -569,13 +634,11 @@ static const struct genl_small_ops portredir_ops[] = {
 static struct genl_family portredir_family __ro_after_init = {
 	.name		= PORTREDIR_GENL_NAME,
 	.version	= PORTREDIR_GENL_VERSION,
-	.maxattr	= PORTREDIR_A_MAX,
-	.policy		= portredir_policy,
 	.netnsok	= true,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
-	.small_ops	= portredir_ops,
-	.n_small_ops	= ARRAY_SIZE(portredir_ops),
+	.ops		= portredir_ops,
+	.n_ops		= ARRAY_SIZE(portredir_ops),
 	.resv_start_op	= PORTREDIR_CMD_ADD,
 	.mcgrps		= portredir_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(portredir_mcgrps),

@@ -126,16 +126,18 @@ struct portredir_rule *portredir_rule_insert(struct portredir_ruleset *rs,
 	rule = portredir_find_overlap(rs, sel);
 	if (rule) {
 		if (portredir_selectors_equal(&rule->sel, sel))
-			NL_SET_ERR_MSG_MOD(extack, "rule already exists");
+			NL_SET_ERR_MSG(extack, "rule already exists");
 		else
-			NL_SET_ERR_MSG_MOD(extack, "rule overlaps an existing rule");
+			NL_SET_ERR_MSG(extack, "rule overlaps an existing rule");
 		return ERR_PTR(-EEXIST);
 	}
 
 	/* Charged to the caller's memory cgroup: a container pays for its rules. */
 	rule = kvzalloc(struct_size(rule, entries, ports), GFP_KERNEL_ACCOUNT);
-	if (!rule)
+	if (!rule) {
+		NL_SET_ERR_MSG(extack, "out of memory for the rule");
 		return ERR_PTR(-ENOMEM);
+	}
 	rule->sel = *sel;
 	rule->to_min = to_min;
 	rule->to_max = to_max;
@@ -157,7 +159,7 @@ struct portredir_rule *portredir_rule_insert(struct portredir_ruleset *rs,
 err_unhash:
 	portredir_unhash(rs, rule, i);
 	kvfree_rcu(rule, rcu);
-	NL_SET_ERR_MSG_MOD(extack, "cannot store the rule");
+	NL_SET_ERR_MSG(extack, "cannot store the rule");
 	return ERR_PTR(err);
 }
 

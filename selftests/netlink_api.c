@@ -40,6 +40,8 @@ struct nl {
 	uint32_t mcgrp;
 	uint32_t seq;
 	char extack[256];
+	/* offset in the request of the attribute the extack blames, or 0 */
+	uint32_t bad_attr;
 };
 
 static void *msg_tail(struct msg *m)
@@ -100,13 +102,19 @@ static void msg_init(struct msg *m, uint16_t type, uint16_t flags, uint8_t cmd)
 	g->version = PORTREDIR_GENL_VERSION;
 }
 
+/*
+ * The extack TLVs of an NLMSG_ERROR follow the error and the (capped)
+ * request; those of an NLMSG_DONE follow its int error.
+ */
 static void extack_copy(struct nl *nl, const struct nlmsghdr *h)
 {
 	const struct nlmsgerr *e = NLMSG_DATA(h);
 	const struct nlattr *a;
 	int off = NLMSG_HDRLEN + sizeof(*e);
 
-	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+	if (h->nlmsg_type == NLMSG_DONE)
+		off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(int));
+	else if (!(h->nlmsg_flags & NLM_F_CAPPED))
 		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
 	for (; off + NLA_HDRLEN <= (int)h->nlmsg_len; off += NLA_ALIGN(a->nla_len)) {
 		a = (const void *)((const char *)h + off);
@@ -115,6 +123,9 @@ static void extack_copy(struct nl *nl, const struct nlmsghdr *h)
 		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
 			snprintf(nl->extack, sizeof(nl->extack), "%s",
 				 (const char *)a + NLA_HDRLEN);
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_OFFS)
+			memcpy(&nl->bad_attr, (const char *)a + NLA_HDRLEN,
+			       sizeof(nl->bad_attr));
 	}
 }
 
@@ -129,6 +140,7 @@ static int nl_talk(struct nl *nl, struct msg *m, msg_fn fn, void *arg)
 
 	m->nlh->nlmsg_seq = ++nl->seq;
 	nl->extack[0] = '\0';
+	nl->bad_attr = 0;
 	if (send(nl->fd, m->nlh, m->nlh->nlmsg_len, 0) < 0)
 		return -errno;
 	for (;;) {
@@ -142,8 +154,10 @@ static int nl_talk(struct nl *nl, struct msg *m, msg_fn fn, void *arg)
 				extack_copy(nl, h);
 				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
 			}
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				extack_copy(nl, h);
+				return *(int *)NLMSG_DATA(h);
+			}
 			if (fn)
 				fn(h, arg);
 		}
@@ -298,6 +312,11 @@ static const struct rule http = {
 	.proto = IPPROTO_TCP, .port_min = 80, .to_min = 8080,
 };
 
+/* What DEL takes to name it. */
+static const struct rule http_selector = {
+	.proto = IPPROTO_TCP, .port_min = 80,
+};
+
 FIXTURE(api) {
 	struct nl nl;
 	struct msg *m;
@@ -340,7 +359,7 @@ TEST_F(api, add_dump_del)
 	EXPECT_EQ(0, d.last.ifindex);
 	EXPECT_TRUE(d.has_connections);
 	EXPECT_EQ(0, d.connections);
-	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http_selector));
 	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
 	EXPECT_EQ(0, d.count);
 }
@@ -356,9 +375,9 @@ TEST_F(api, duplicate_and_overlap)
 
 	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
 	EXPECT_EQ(-EEXIST, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
-	EXPECT_STREQ("portredir: rule already exists", self->nl.extack);
+	EXPECT_STREQ("rule already exists", self->nl.extack);
 	EXPECT_EQ(-EEXIST, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &range));
-	EXPECT_STREQ("portredir: rule overlaps an existing rule", self->nl.extack);
+	EXPECT_STREQ("rule overlaps an existing rule", self->nl.extack);
 	EXPECT_EQ(-EEXIST, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &v6));
 	EXPECT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &udp));
 	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
@@ -367,10 +386,10 @@ TEST_F(api, duplicate_and_overlap)
 
 TEST_F(api, del_missing)
 {
-	struct rule v4 = http;
+	struct rule v4 = http_selector;
 	struct dump d;
 
-	EXPECT_EQ(-ENOENT, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	EXPECT_EQ(-ENOENT, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http_selector));
 	EXPECT_STREQ("no such rule", self->nl.extack);
 	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
 	/* del matches the selector exactly, not any rule covering the port */
@@ -389,11 +408,11 @@ struct bad_rule {
 
 static const struct bad_rule bad_rules[] = {
 	{ "no protocol", { .port_min = 80, .to_min = 8080 },
-	  -EINVAL, "portredir: rule needs a protocol" },
+	  -EINVAL, "rule needs a protocol" },
 	{ "no port", { .proto = IPPROTO_TCP, .to_min = 8080 },
-	  -EINVAL, "portredir: rule needs a port" },
+	  -EINVAL, "rule needs a port" },
 	{ "no target", { .proto = IPPROTO_TCP, .port_min = 80 },
-	  -EINVAL, "portredir: rule needs a target port" },
+	  -EINVAL, "rule needs a target port" },
 	{ "icmp", { .proto = IPPROTO_ICMP, .port_min = 80, .to_min = 8080 },
 	  -EINVAL, "protocol must be TCP, UDP or SCTP" },
 	{ "reversed", { .proto = IPPROTO_TCP, .port_min = 90, .port_max = 80,
@@ -531,7 +550,7 @@ TEST_F(api, replace_is_atomic)
 	/* the third rule overlaps the first: nothing changes */
 	msg_rules(self->m, self->nl.family, set, 3);
 	EXPECT_EQ(-EEXIST, nl_talk(&self->nl, self->m, NULL, NULL));
-	EXPECT_STREQ("portredir: rule overlaps an existing rule", self->nl.extack);
+	EXPECT_STREQ("rule overlaps an existing rule", self->nl.extack);
 	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
 	EXPECT_EQ(1, d.count);
 	EXPECT_EQ(80, d.last.port_min);
@@ -591,6 +610,85 @@ TEST_F(api, flush)
 	/* flushing an empty table is not an error */
 	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
 	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+}
+
+/* Where msg_rule() puts the rule nest, and its attributes inside it. */
+#define RULE_OFFSET (NLMSG_HDRLEN + GENL_HDRLEN)
+#define RULE_ATTR_OFFSET(n) (RULE_OFFSET + NLA_HDRLEN + (n) * NLA_ALIGN(NLA_HDRLEN + 2))
+
+TEST_F(api, flush_refuses_a_rule)
+{
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	/* a FLUSH carrying a "filter" deletes nothing */
+	EXPECT_EQ(-EINVAL, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_FLUSH, &http));
+	EXPECT_STREQ("FLUSH deletes every rule and takes no attributes",
+		     self->nl.extack);
+	EXPECT_EQ(RULE_OFFSET, self->nl.bad_attr);
+	/* nor does one carrying an attribute the family does not know */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	msg_u32(self->m, PORTREDIR_A_MAX + 1, 1);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+	EXPECT_EQ(RULE_OFFSET, self->nl.bad_attr);
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+}
+
+TEST_F(api, get_refuses_a_filter)
+{
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	memset(&d, 0, sizeof(d));
+	msg_init(self->m, self->nl.family, NLM_F_DUMP, PORTREDIR_CMD_GET);
+	msg_rule(self->m, &http);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, dump_cb, &d));
+	EXPECT_STREQ("GET dumps every rule and takes no attributes",
+		     self->nl.extack);
+	/* the error ends the dump: NLMSG_DONE carries no offset before 6.2 */
+	if (self->nl.bad_attr)
+		EXPECT_EQ(RULE_OFFSET, self->nl.bad_attr);
+	EXPECT_EQ(0, d.count);
+}
+
+TEST_F(api, del_refuses_a_target)
+{
+	struct rule to_max = { .proto = IPPROTO_TCP, .port_min = 80,
+			       .to_max = 8080 };
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	/* PROTO, PORT_MIN, then TO_PORT_MIN: the third attribute */
+	EXPECT_EQ(-EINVAL, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	EXPECT_STREQ("DEL takes no target port, only the selector",
+		     self->nl.extack);
+	EXPECT_EQ(RULE_ATTR_OFFSET(2), self->nl.bad_attr);
+	EXPECT_EQ(-EINVAL, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &to_max));
+	EXPECT_STREQ("DEL takes no target port, only the selector",
+		     self->nl.extack);
+	EXPECT_EQ(RULE_ATTR_OFFSET(2), self->nl.bad_attr);
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+}
+
+TEST_F(api, add_refuses_the_counter)
+{
+	uint64_t zero = 0;
+	struct dump d;
+
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	msg_nest(self->m, PORTREDIR_A_RULE);
+	msg_u8(self->m, PORTREDIR_RULE_A_PROTO, IPPROTO_TCP);
+	msg_u16(self->m, PORTREDIR_RULE_A_PORT_MIN, 80);
+	msg_u16(self->m, PORTREDIR_RULE_A_TO_PORT_MIN, 8080);
+	msg_put(self->m, PORTREDIR_RULE_A_CONNECTIONS, &zero, sizeof(zero));
+	msg_nest_end(self->m);
+	EXPECT_EQ(-EINVAL, nl_talk(&self->nl, self->m, NULL, NULL));
+	EXPECT_STREQ("the connection counter is output only", self->nl.extack);
+	EXPECT_EQ(RULE_ATTR_OFFSET(3), self->nl.bad_attr);
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
 }
 
 TEST_F(api, dump_many_rules_in_parts)
@@ -670,11 +768,11 @@ TEST_F(api, monitor_group)
 	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
 	ASSERT_EQ(0, read_notice(mon.fd, &n));
 	EXPECT_EQ(PORTREDIR_CMD_ADD, n.cmd);
-	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http_selector));
 	ASSERT_EQ(0, read_notice(mon.fd, &n));
 	EXPECT_EQ(PORTREDIR_CMD_DEL, n.cmd);
 	/* a refused change is not announced */
-	EXPECT_EQ(-ENOENT, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	EXPECT_EQ(-ENOENT, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http_selector));
 	EXPECT_EQ(-EAGAIN, read_notice(mon.fd, &n));
 	close(mon.fd);
 }
@@ -699,7 +797,7 @@ TEST_F(api, unprivileged_is_refused)
 	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
 	ASSERT_EQ(0, drop_net_admin());
 	EXPECT_EQ(-EPERM, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &udp));
-	EXPECT_EQ(-EPERM, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http));
+	EXPECT_EQ(-EPERM, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &http_selector));
 	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
 	EXPECT_EQ(-EPERM, nl_talk(&self->nl, self->m, NULL, NULL));
 	msg_rules(self->m, self->nl.family, &udp, 1);

@@ -812,19 +812,52 @@ answered_at_least() {
 	((n >= $1))
 }
 
+# udp_flow_answer: the greeting a datagram from the client's UDP port 40053
+# to the server's port 53 gets; the same port each time, so one flow.
+udp_flow_answer() {
+	in_ns "$CLIENT" timeout 5 socat -t 2 - "UDP4:$SERVER_IP4:53,sourceport=40053,reuseaddr" \
+		<<<ping 2>/dev/null | head -n 1
+}
+
+# Resets the client has received from the server so far.
+resets_from_server() {
+	local out
+	out=$(in_ns "$CLIENT" nft list counter inet prtest_rst resets 2>/dev/null)
+	[[ $out =~ packets\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# Unloading ends the connections the module redirected (README, "Unloading
+# the module"): the established TCP one is reset at its next packet, the UDP
+# flow goes on to the original port.
 rmmod_with_rules_and_traffic() {
-	local ko=${PORTREDIR_KO:-$SELFTEST_DIR/../kmod/portredir.ko} traffic traffic_pid i count
+	local ko=${PORTREDIR_KO:-$SELFTEST_DIR/../kmod/portredir.ko} traffic traffic_pid i count got resets
 	[[ $BACKEND == kmod ]] || skip "module unload concerns the kmod backend only"
 	[[ -r $ko ]] || skip "no module file to reinsert (set PORTREDIR_KO)"
 	checktool "rmmod --version" "needed to unload the module"
 	setup_topology
 	listen "$SERVER" 80
 	listen "$SERVER" 8080
+	listen "$SERVER" 53 udp
+	listen "$SERVER" 5353 udp
 	cmd_ok pr "$SERVER" add 80 8080
 	cmd_ok pr "$SERVER" add 443 8080 -6
+	cmd_ok pr "$SERVER" add udp 53 5353
+	# Unloading replays the removal of every interface to the module.
+	cmd_ok pr "$SERVER" add 81 8080 dev veth0
 	cmd_ok pr "$CLIENT" add 80 8080 --inbound
+	in_ns "$CLIENT" nft -f - <<-EOF || fail "cannot count resets in $CLIENT"
+		table inet prtest_rst {
+			counter resets { }
+			chain in {
+				type filter hook input priority 0;
+				ip saddr $SERVER_IP4 tcp flags rst counter name resets
+			}
+		}
+	EOF
 	open_conn est "$CLIENT" "$SERVER_IP4" 80
 	conn_expect est srv8080
+	got=$(udp_flow_answer)
+	[[ $got == srv5353 ]] || fail "the UDP flow to port 53 got '${got:-none}' before the unload, wanted srv5353"
 	# New connections keep arriving while the module goes.
 	traffic=$TMP_DIR/traffic
 	(
@@ -845,6 +878,15 @@ rmmod_with_rules_and_traffic() {
 	touch "$traffic.stop"
 	wait "$traffic_pid"
 	[[ ! -d /sys/module/portredir ]] || fail "the module is still there after rmmod"
+	resets=$(resets_from_server)
+	conn_send est ping
+	busywait 5000 conn_gone est ||
+		fail "the connection redirected before the unload lived on (got: $(tr '\n' ' ' <"$TMP_DIR/conn-est/out"))"
+	grep -qx ping "$TMP_DIR/conn-est/out" && fail "the redirected connection still reached port 8080"
+	(($(resets_from_server) > resets)) ||
+		fail "the redirected connection ended without a reset from the server"
+	got=$(udp_flow_answer)
+	[[ $got == srv53 ]] || fail "the UDP flow got '${got:-none}' after the unload, wanted srv53 (the original port)"
 	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv80
 	cmd_fail 1 "~^portredir: .*modprobe portredir" pr "$SERVER" list
 	cmd_ok insmod "$ko"
@@ -1122,6 +1164,183 @@ ports_sctp() {
 	EOF
 }
 
+# --- exact counters ------------------------------------------------------------
+
+# syns_to_80_at_least N: the server's own counter of SYNs to port 80 that
+# reached its input (not redirected) is N or more.
+syns_to_80_at_least() {
+	local out
+	out=$(in_ns "$SERVER" nft list counter inet prtest_ct syn80 2>/dev/null)
+	[[ $out =~ packets\ ([0-9]+) ]] && ((BASH_REMATCH[1] >= $1))
+}
+
+# The counter counts connections the rule redirected, nothing else. A
+# connection attempt older than the rule (conntrack already on, its SYN
+# unanswered because the server's reset is dropped) keeps retransmitting
+# its SYN after the rule arrives: that entry is confirmed and cannot be
+# redirected, so it must not be counted.
+counter_is_exact() {
+	local client_pid i
+	[[ $BACKEND == kmod ]] ||
+		skip "nft's map element counters also count a retransmitted SYN of an entry older than the table"
+	setup_topology
+	listen "$SERVER" 8080
+	in_ns "$SERVER" nft -f - <<-EOF || fail "cannot load the server's filter table"
+		table inet prtest_ct {
+			counter syn80 { }
+			chain in {
+				type filter hook input priority 0;
+				tcp dport 80 tcp flags syn ct state new counter name syn80
+			}
+			chain out {
+				type filter hook output priority -400;
+				tcp sport 80 tcp flags rst drop
+			}
+		}
+	EOF
+	in_ns "$CLIENT" sysctl -qw net.ipv4.tcp_syn_retries=3 ||
+		fail "cannot set tcp_syn_retries in the client"
+	(
+		close_conn_fds
+		exec ip netns exec "$CLIENT" timeout 20 socat -u \
+			"TCP4:$SERVER_IP4:80" - </dev/null >/dev/null 2>&1
+	) &
+	client_pid=$!
+	echo "$client_pid" >>"$TMP_DIR/pids"
+	busywait 5000 syns_to_80_at_least 1 || fail "the first SYN did not reach the server"
+	cmd_ok pr "$SERVER" add 80 8080
+	busywait 5000 syns_to_80_at_least 2 ||
+		fail "no SYN retransmitted to port 80 after the rule was added"
+	for i in 1 2 3; do
+		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	done
+	expect_answer "$SERVER" 127.0.0.1 80 srv8080
+	i=$(connections_of 80)
+	[[ $i == 4 ]] || fail "the counter shows $i after 4 redirected connections and a retransmitted SYN"
+}
+
+# --- the netlink spec, spoken by the kernel's ynl ------------------------------
+
+YNL_TREE=$SELFTEST_DIR/../.build/linux-source-6.12
+SPEC=$SELFTEST_DIR/../Documentation/netlink/specs/portredir.yaml
+
+# ynl NS ARGS...: the kernel's generic client, driven by our spec, in NS.
+ynl() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" python3 "$YNL_TREE/tools/net/ynl/cli.py" --spec "$SPEC" \
+		--schema "$YNL_TREE/Documentation/netlink/genetlink-legacy.yaml" \
+		--output-json "$@"
+}
+
+# ynl's JSON output (dump replies or notifications, in $TMP_DIR/out) as one
+# line per message: "NAME PROTO PORTS TARGETS FAMILIES DIRECTIONS".
+ynl_lines() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        data = json.loads(line)
+    except ValueError:
+        continue
+    if not isinstance(data, list):
+        continue
+    for msg in data:
+        name, attrs = msg.get("name", "reply"), msg.get("msg", msg)
+        rules = attrs.get("rule", [None])
+        for r in rules if isinstance(rules, list) else [rules]:
+            if r is None:
+                print(name)
+                continue
+            print(name, r["proto"], "%d-%d" % (r["port-min"], r["port-max"]),
+                  "%d-%d" % (r["to-port-min"], r["to-port-max"]),
+                  ",".join(sorted(r["family"])), ",".join(sorted(r["direction"])))
+' "$TMP_DIR/out"
+}
+
+expect_ynl_lines() {
+	local got
+	got=$(ynl_lines)
+	[[ $got == "$1" ]] || fail "ynl printed '$got', wanted '$1'"
+}
+
+# ynl_monitor NS OUT: the monitor group through ynl's library, in NS: one
+# JSON line per notification into OUT after a "ready" line, until a flush.
+ynl_monitor() {
+	ip netns exec "$1" python3 -c '
+import json, sys, time
+sys.path.insert(0, sys.argv[1] + "/tools/net/ynl")
+from lib import YnlFamily
+ynl = YnlFamily(sys.argv[2], sys.argv[1] + "/Documentation/netlink/genetlink-legacy.yaml")
+ynl.ntf_subscribe("monitor")
+print("ready", flush=True)
+for _ in range(600):
+    ynl.check_ntf()
+    while ynl.async_msg_queue:
+        msg = ynl.async_msg_queue.pop(0)
+        print(json.dumps([msg], default=sorted), flush=True)
+        if msg["name"] == "flush-ntf":
+            sys.exit(0)
+    time.sleep(0.1)
+' "$YNL_TREE" "$SPEC" >"$2" 2>&1
+}
+
+# The spec is the contract: the kernel's ynl, reading nothing but it, adds,
+# dumps, deletes, flushes and hears the monitor group, and agrees with the CLI.
+ynl_speaks_the_spec() {
+	local mon=$TMP_DIR/monitor ynlmon=$TMP_DIR/ynl-monitor ynlmon_pid i
+	[[ $BACKEND == kmod ]] || skip "ynl speaks the module's generic netlink family"
+	[[ -r $YNL_TREE/tools/net/ynl/cli.py ]] ||
+		skip "no ynl in $YNL_TREE (make selftests extracts it from linux-source-6.12)"
+	checktool "python3 -c 'import yaml, jsonschema'" "ynl needs python3-yaml and python3-jsonschema"
+	setup_topology
+	(
+		close_conn_fds
+		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" monitor >"$mon" 2>&1
+	) &
+	echo $! >>"$TMP_DIR/pids"
+	for i in $(seq 1 20); do
+		pr "$SERVER" add 1 1 >/dev/null 2>&1
+		busywait 1000 grep -qx "add tcp 1 to 1" "$mon" && break
+		pr "$SERVER" del 1 >/dev/null 2>&1
+	done
+	grep -qx "add tcp 1 to 1" "$mon" || fail "monitor printed nothing: $(cat "$mon")"
+	cmd_ok pr "$SERVER" del 1
+	( close_conn_fds; ynl_monitor "$SERVER" "$ynlmon" ) &
+	ynlmon_pid=$!
+	echo "$ynlmon_pid" >>"$TMP_DIR/pids"
+	busywait 30000 grep -qx ready "$ynlmon" || fail "ynl did not join the monitor group: $(cat "$ynlmon")"
+	# ynl writes, the CLI reads.
+	cmd_ok ynl "$SERVER" --do add --json '{"rule": [{"proto": 6, "port-min": 80, "to-port-min": 8080}]}'
+	cmd_ok pr "$SERVER" save
+	[[ $(<"$TMP_DIR/out") == "tcp 80 to 8080" ]] || fail "save after ynl's add printed '$(<"$TMP_DIR/out")'"
+	# The CLI writes, ynl reads.
+	cmd_ok pr "$SERVER" add udp 5300-5301 6300-6301 -4 --inbound
+	cmd_ok ynl "$SERVER" --dump get
+	expect_ynl_lines "reply 6 80-80 8080-8080 ipv4,ipv6 inbound,local
+reply 17 5300-5301 6300-6301 ipv4 inbound"
+	# ynl deletes by selector alone, then flushes.
+	cmd_ok ynl "$SERVER" --do del \
+		--json '{"rule": {"proto": 17, "port-min": 5300, "port-max": 5301, "family": "ipv4", "direction": "inbound"}}'
+	cmd_ok ynl "$SERVER" --do flush
+	cmd_ok pr "$SERVER" list
+	rule_count_is 0
+	# Both monitors heard the same four changes.
+	wait "$ynlmon_pid" || fail "ynl's monitor heard no flush: $(cat "$ynlmon")"
+	cp "$ynlmon" "$TMP_DIR/out"
+	expect_ynl_lines "add-ntf 6 80-80 8080-8080 ipv4,ipv6 inbound,local
+add-ntf 17 5300-5301 6300-6301 ipv4 inbound
+del-ntf 17 5300-5301 6300-6301 ipv4 inbound
+flush-ntf"
+	busywait 5000 grep -qx "flush" "$mon" || fail "the CLI's monitor missed ynl's flush: $(cat "$mon")"
+	# What came after the last "del tcp 1": the readiness loop may repeat.
+	tac "$mon" | sed '/^del tcp 1$/q' | tac | sed 1d >"$TMP_DIR/events"
+	printf '%s\n' "add tcp 80 to 8080" "add udp 5300-5301 to 6300-6301 -4 --inbound" \
+		"del udp 5300-5301 -4 --inbound" "flush" >"$TMP_DIR/want"
+	diff -u "$TMP_DIR/want" "$TMP_DIR/events" >"$TMP_DIR/diff" ||
+		fail "the CLI's monitor saw other events than ynl: $(cat "$TMP_DIR/diff")"
+}
+
 # --- the run ---------------------------------------------------------------
 
 # Why BACKEND cannot run here, or nothing when it can.
@@ -1187,6 +1406,8 @@ readonly CASES=(
 	"ports: unprivileged user sees the sockets|ports_unprivileged"
 	"ports: no backend, sockets still listed|ports_without_backend"
 	"ports: sctp listeners and rules|ports_sctp"
+	"counter counts redirected connections only, not retransmitted SYNs|counter_is_exact"
+	"the kernel's ynl speaks the family from its YAML spec|ynl_speaks_the_spec"
 )
 
 if [[ ${1:-} == --inside ]]; then

@@ -42,18 +42,13 @@ static void set_errorf(struct backend *b, const char *fmt, ...)
 static int transact(struct backend *b, struct nlmsghdr *nlh,
 		    mnl_cb_t on_reply, void *arg)
 {
-	static const char module_prefix[] = PORTREDIR_GENL_NAME ": ";
 	struct kmod *k = b->priv;
-	const char *reason = k->nl.error;
 	int err;
 
 	b->error[0] = '\0';
 	err = netlink_transact(&k->nl, nlh, on_reply, arg);
-	/* NL_SET_ERR_MSG_MOD prefixes the module name; the CLI does already. */
-	if (!strncmp(reason, module_prefix, sizeof(module_prefix) - 1))
-		reason += sizeof(module_prefix) - 1;
 	if (err)
-		set_errorf(b, "%s", reason);
+		set_errorf(b, "%s", k->nl.error);
 	return err;
 }
 

@@ -3,18 +3,30 @@
  * portredir: destination port redirection for new connections.
  *
  * Generic netlink family "portredir" (PORTREDIR_GENL_NAME), version 1.
- * This header is the whole contract between portredir.ko and userspace.
+ * This header is the whole contract between portredir.ko and userspace;
+ * Documentation/netlink/specs/portredir.yaml says the same for the
+ * kernel's ynl tool.
  *
  * Model
  * -----
  * Every network namespace has its own rule table. A rule matches new
  * connections by protocol, destination port (or port range), address family,
  * direction and, for inbound traffic, the input interface; a hit binds a
- * conntrack NAT redirect to the target port, on an address of this host
- * (127.0.0.1 or ::1 for locally generated traffic, the address of the input
- * interface for traffic from the network), so that replies are translated
- * back by the NAT core. Packets of established connections never consult the
- * table: deleting a rule affects new connections only.
+ * conntrack destination NAT that changes the port only: the connection goes
+ * to the target port of the very address it was sent to (a secondary
+ * address, a VIP on lo, 127.0.0.1 or ::1), not to the input interface's
+ * primary address as NAT's "redirect" would, and the server sees the
+ * client's address. Replies are translated back by the NAT core. Only
+ * connections to an address of this host are redirected; loopback
+ * destinations (127.0.0.0/8, ::1) only when they travel on a loopback
+ * device. Packets of established connections never consult the table:
+ * deleting a rule affects new connections only.
+ *
+ * The NAT functions run at NF_IP_PRI_NAT_DST + 1 (NF_IP6_PRI_NAT_DST + 1),
+ * at PRE_ROUTING and LOCAL_OUT, right after iptables' nat table and
+ * nftables' dstnat chains: a destination NAT the administrator or another
+ * tool (Docker) set up for a port decides first, and portredir redirects
+ * the connections it leaves unbound. Such connections are not counted.
  *
  * No two rules of a namespace overlap: a new rule is refused when some
  * packet could match both it and an existing rule (same protocol,
@@ -28,8 +40,11 @@
  * enum portredir_attr. Commands that change the table need CAP_NET_ADMIN in
  * the user namespace that owns the network namespace; reading does not.
  * Every refusal carries an extended ack message naming what was wrong and,
- * where one attribute is to blame, the offending attribute. Policies are
- * validated strictly: unknown attributes and trailing data are refused.
+ * where one attribute is to blame, the offending attribute
+ * (NLMSGERR_ATTR_OFFS). Messages are plain sentences without a module
+ * prefix, ready to be shown to a user. Each command has a policy of its
+ * own, validated strictly: unknown attributes, attributes the command does
+ * not take and trailing data are refused with EINVAL and change nothing.
  *
  * PORTREDIR_CMD_ADD
  *	Adds the rule in PORTREDIR_A_RULE (required). The rule needs
@@ -43,25 +58,30 @@
  *		rule that covers local traffic;
  *	ENODEV	PORTREDIR_RULE_A_IFINDEX names no interface of the namespace;
  *	EEXIST	the rule overlaps an existing rule;
- *	ENOMEM	out of memory.
+ *	ENOMEM	out of memory (with an extack message too).
  *	On success the new rule is announced to the monitor group.
  *
  * PORTREDIR_CMD_DEL
  *	Deletes the rule whose selector (PROTO, PORT_MIN, PORT_MAX, FAMILY,
  *	DIRECTION, IFINDEX, with the same defaults as ADD) equals the one in
- *	PORTREDIR_A_RULE exactly. Target attributes are ignored. ENOENT when
- *	there is no such rule. Connections already redirected by the rule are
+ *	PORTREDIR_A_RULE exactly. TO_PORT_MIN and TO_PORT_MAX are refused
+ *	(EINVAL): the selector alone names a rule. ENOENT when there is no
+ *	such rule. Connections already redirected by the rule are
  *	left alone. The deleted rule is announced to the monitor group.
  *
  * PORTREDIR_CMD_GET
  *	Dump only (NLM_F_DUMP): one message per rule, each carrying
  *	PORTREDIR_A_RULE with every rule attribute filled in, including
  *	PORTREDIR_RULE_A_CONNECTIONS. A dump interrupted by a change of the
- *	table is flagged with NLM_F_DUMP_INTR on its messages.
+ *	table is flagged with NLM_F_DUMP_INTR on its messages. Takes no
+ *	attributes: there is no filter, and a PORTREDIR_A_RULE is refused
+ *	(EINVAL).
  *
  * PORTREDIR_CMD_FLUSH
- *	Deletes every rule of the namespace. Announced to the monitor group
- *	as one PORTREDIR_CMD_FLUSH message without attributes.
+ *	Deletes every rule of the namespace. Takes no attributes: a
+ *	PORTREDIR_A_RULE is refused (EINVAL) and nothing is deleted.
+ *	Announced to the monitor group as one PORTREDIR_CMD_FLUSH message
+ *	without attributes.
  *
  * PORTREDIR_CMD_REPLACE
  *	Replaces the whole table with the rules of every PORTREDIR_A_RULE
@@ -84,6 +104,12 @@
  * overrun is: they have missed an event and should dump the table again.
  *
  * Memory for rules is charged to the memory cgroup of the caller.
+ *
+ * Unloading the module deletes every rule of every namespace, without
+ * notifications. In a namespace where portredir was the last user of the
+ * NAT core, connections it redirected are no longer translated: TCP ones
+ * get a reset at their next packet, UDP flows reach the original port.
+ * Where another NAT user remains, the NAT core keeps translating them.
  *
  * Attribute tree
  * --------------
@@ -112,7 +138,11 @@
  *					Only with DIRECTION exactly
  *					PORTREDIR_DIR_INBOUND. Default: any.
  *	PORTREDIR_RULE_A_CONNECTIONS	u64, output only: connections this rule
- *					has redirected. Refused on input.
+ *					has redirected, one per conntrack entry
+ *					it bound (retransmissions, entries
+ *					older than the rule and entries another
+ *					NAT hook bound first are not counted).
+ *					Refused on input.
  *	PORTREDIR_RULE_A_PAD		padding for the u64 above.
  */
 #ifndef _UAPI_LINUX_PORTREDIR_H
