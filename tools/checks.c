@@ -100,14 +100,10 @@ static void check_listeners(const struct host_facts *facts,
 		return;
 	}
 	listener_owner(targets.first, owner, sizeof(owner));
+	/* Inbound connections keep their address, never a loopback one. */
 	if (targets.loopback_only && (rule->direction & PORTREDIR_DIR_INBOUND))
 		say(subject,
-		    "%s listens on %s at %s only, but \"%s\" sends inbound connections to the address they arrived on, where they will be refused (listen on 0.0.0.0 or :: instead)",
-		    owner, subject->ports, targets.first->address, subject->rule);
-	else if (!targets.reachable_locally &&
-		 (rule->direction & PORTREDIR_DIR_LOCAL))
-		say(subject,
-		    "%s listens on %s at %s only, but \"%s\" sends local connections to 127.0.0.1 or ::1, where they will be refused (listen on 0.0.0.0 or :: instead)",
+		    "%s listens on %s at %s only, but \"%s\" keeps the address inbound connections were sent to, where they will be refused (listen on 0.0.0.0 or :: instead)",
 		    owner, subject->ports, targets.first->address, subject->rule);
 	check_family(&targets, rule, subject);
 }

@@ -342,27 +342,37 @@ static bool add_lookup(struct nftnl_rule *r, unsigned int map)
 	return add_expr(r, e);
 }
 
-static bool add_redirect(struct nftnl_rule *r)
+/*
+ * dnat to :<port in reg 1>, for IPv4 and IPv6 alike: a destination NAT
+ * that names no address keeps the one the connection was sent to (the NAT
+ * core maps addresses only when given a range of them), so only the port
+ * changes. nft's `redirect` would rewrite the address to the input
+ * interface's primary one (127.0.0.1 or ::1 for local traffic). The flag is
+ * the one the kernel adds, and reports back.
+ */
+static bool add_port_dnat(struct nftnl_rule *r)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("redir");
+	struct nftnl_expr *e = nftnl_expr_alloc("nat");
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_INET);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS,
 				   NF_NAT_RANGE_PROTO_SPECIFIED);
 	}
 	return add_expr(r, e);
 }
 
 /*
- * [meta nfproto == F] meta l4proto == P [fib daddr type local]
- * [iifname . ] th dport lookup @map -> redirect to the port found.
+ * [meta nfproto == F] meta l4proto == P fib daddr type local
+ * [iifname . ] th dport lookup @map -> dnat to the port found.
  * Both chains also carry connections to other hosts (routed traffic
  * in prerouting, outgoing in output), which rules leave alone: a rule
- * is about ports of this host. The key is built where the map's key type expects it:
- * iifname fills reg 1, the port starts reg 2. This is the order nft(8)
- * writes the same rule in, so `nft -f` of a listing gives it back.
+ * is about ports of this host. The key is built where the map's key type
+ * expects it: iifname fills reg 1, the port starts reg 2. This is the order
+ * nft(8) writes the same rule in, so `nft -f` of a listing gives it back.
  */
 static bool add_map_exprs(struct nftnl_rule *r, unsigned int map)
 {
@@ -382,7 +392,7 @@ static bool add_map_exprs(struct nftnl_rule *r, unsigned int map)
 		ok = ok && add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	ok = ok && add_dport(r, c.dev ? NFT_REG_2 : NFT_REG_1);
 	ok = ok && add_lookup(r, map);
-	return ok && add_redirect(r);
+	return ok && add_port_dnat(r);
 }
 
 struct nftnl_rule *nft_map_rule_build(unsigned int map,
