@@ -6,8 +6,8 @@
  *
  * Layout
  *
- *   chain prerouting { type nat hook prerouting priority dstnat; }  inbound
- *   chain output     { type nat hook output priority -100; }        local
+ *   chain prerouting { type nat hook prerouting priority dstnat + 1; }  inbound
+ *   chain output     { type nat hook output priority -99; }             local
  *
  *   One map per kind of rule: protocol x family (both, ip, ip6) x direction
  *   (both, inbound, local, inbound on one interface), named after it:
