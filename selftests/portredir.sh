@@ -705,6 +705,36 @@ foreign_rules_untouched() {
 	expect_answer "$CLIENT" "$SERVER_IP4" 2222 srv8081
 }
 
+# Another table's DNAT of a port we redirect decides first (portredir sits
+# right after dstnat; at the same priority the hook registered last, ours,
+# would run first). add and status name its table and chain, and succeed.
+foreign_nat_warned() {
+	local warning="tcp 80: table ip nat chain PREROUTING also translates port 80 and runs first"
+	setup_topology
+	listen "$SERVER" 8080
+	listen "$SERVER" 8081
+	cmd_ok in_ns "$SERVER" nft -f - <<-EOF
+		table ip nat {
+			chain PREROUTING {
+				type nat hook prerouting priority dstnat; policy accept;
+				tcp dport 80 dnat to $SERVER_IP4:8081
+			}
+		}
+	EOF
+	cmd_ok pr "$SERVER" add 80 8080
+	grep -qxF "portredir: warning: $warning" "$TMP_DIR/err" ||
+		fail "add did not warn '$warning': $(cat "$TMP_DIR/err")"
+	cmd_ok pr "$SERVER" status
+	grep -qxF "warning: $warning" "$TMP_DIR/out" ||
+		fail "status did not warn '$warning': $(cat "$TMP_DIR/out")"
+	cmd_ok pr "$SERVER" add 81 8080
+	grep -q "table ip nat" "$TMP_DIR/err" && fail "add of port 81 warned: $(cat "$TMP_DIR/err")"
+	# Theirs takes IPv4 from the network; IPv6 and local traffic are ours.
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8081
+	expect_answer "$CLIENT" "$SERVER_IP6" 80 srv8080
+	expect_answer "$SERVER" 127.0.0.1 80 srv8080
+}
+
 # The systemd unit shipped with the CLI, run the way systemd runs it: the
 # commands of its Exec lines, with the binary and the rules file at the
 # test's paths instead of @SBINDIR@ and /etc.
@@ -1001,6 +1031,7 @@ readonly CASES=(
 	"127.0.0.1 from the wire is not redirected|loopback_from_wire_not_redirected"
 	"service names for ports|service_names"
 	"administrator's nftables rules untouched|foreign_rules_untouched"
+	"another table's DNAT of our port runs first and is warned about|foreign_nat_warned"
 	"nft flush ruleset by someone else|nft_flush_ruleset"
 	"save and restore|save_restore"
 	"restore is atomic under traffic|restore_is_atomic"

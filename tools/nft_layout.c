@@ -29,13 +29,6 @@
 #define NFT_PORT_LEN		2
 /* A concatenation puts every field in its own 32-bit register. */
 #define NFT_DEV_KEY_LEN		(IFNAMSIZ + 4)
-/*
- * Right after dstnat (NF_IP_PRI_NAT_DST), where the administrator's and
- * Docker's DNAT chains sit: they decide first, the order fixed whatever
- * was loaded first. The module hooks at the same place.
- */
-#define NFT_PRIORITY_DSTNAT	(-100)
-#define NFT_PRIORITY		(NFT_PRIORITY_DSTNAT + 1)
 
 static const struct {
 	uint8_t proto;
@@ -200,7 +193,7 @@ struct nftnl_chain *nft_chain_build(enum nft_chain_id chain)
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "nat");
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, chains[chain].hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFT_PRIORITY);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, RULE_NAT_PRIORITY);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	return c;
 }
@@ -486,7 +479,7 @@ int nft_chain_check(const struct nftnl_chain *chain, enum nft_chain_id *id,
 	if (!type || strcmp(type, "nat") ||
 	    !nftnl_chain_is_set(chain, NFTNL_CHAIN_HOOKNUM) ||
 	    nftnl_chain_get_u32(chain, NFTNL_CHAIN_HOOKNUM) != chains[i].hook ||
-	    nftnl_chain_get_s32(chain, NFTNL_CHAIN_PRIO) != NFT_PRIORITY ||
+	    nftnl_chain_get_s32(chain, NFTNL_CHAIN_PRIO) != RULE_NAT_PRIORITY ||
 	    nftnl_chain_get_u32(chain, NFTNL_CHAIN_POLICY) != NF_ACCEPT) {
 		snprintf(why, len, "chain %s is not a nat chain at %s priority dstnat + 1 with policy accept",
 			 name, name);
