@@ -132,10 +132,14 @@ static const char *nat_order(const struct foreign_nat *nat)
 		return "and runs first";
 	if (nat->priority > RULE_NAT_PRIORITY)
 		return "but runs after portredir, which takes those connections";
-	return "at portredir's priority: whichever was loaded first translates";
+	/* Of hooks at one priority, the one registered last runs first. */
+	return "at portredir's priority, where the one loaded last runs first";
 }
 
-/* "tcp 80: table ip nat chain PREROUTING also translates port 80 and runs first" */
+/*
+ * "tcp 80: table ip nat chain PREROUTING also translates port 80 and runs
+ * first"
+ */
 static void check_foreign_nat(const struct host_facts *facts,
 			      const struct redir_rule *rule,
 			      const struct subject *subject)

@@ -185,10 +185,12 @@ static void scan_payload(struct scan *s, struct nftnl_expr *e)
 
 static void scan_meta(struct scan *s, struct nftnl_expr *e)
 {
+	uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG);
+
 	forget(s);
 	if (nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) &&
 	    nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == NFT_META_L4PROTO)
-		s->proto_reg = reg_index(nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG));
+		s->proto_reg = reg_index(dreg);
 }
 
 static void scan_cmp(struct scan *s, struct nftnl_expr *e)
@@ -280,7 +282,9 @@ static bool name_in(const char *name, const char *const *names)
 /* iptables-nft's targets and matches, run through the xt compatibility. */
 static void scan_target(struct scan *s, struct nftnl_expr *e)
 {
-	static const char *const dnat[] = { "DNAT", "REDIRECT", "NETMAP", NULL };
+	static const char *const dnat[] = {
+		"DNAT", "REDIRECT", "NETMAP", NULL
+	};
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
 
 	if (name && name_in(name, dnat)) {
@@ -459,7 +463,8 @@ static void walk(const struct ruleset *rs, const struct chain_info *base,
 	for (i = 0; i < rs->rules_len; i++) {
 		r = &rs->rules[i];
 		m = *in;
-		if (r->family != base->family || strcmp(r->table, base->table) ||
+		if (r->family != base->family ||
+		    strcmp(r->table, base->table) ||
 		    strcmp(r->chain, chain) || !narrow(&m, r))
 			continue;
 		if (r->translates)
