@@ -618,11 +618,12 @@ loopback_from_wire_not_redirected() {
 	EOF
 	(
 		close_conn_fds
-		exec ip netns exec "$CLIENT" timeout 3 socat -u \
-			"TCP4:$SERVER_IP4:80,connect-timeout=2" - </dev/null >/dev/null 2>&1
+		exec ip netns exec "$CLIENT" timeout 30 socat -u \
+			"TCP4:$SERVER_IP4:80,connect-timeout=25" - </dev/null >/dev/null 2>&1
 	) &
 	echo $! >>"$TMP_DIR/pids"
-	busywait 5000 seen_some || fail "the SYN for 127.0.0.1 did not reach the server"
+	# Under emulation starting the client alone can take seconds.
+	busywait 20000 seen_some || fail "the SYN for 127.0.0.1 did not reach the server"
 	n=$(connections_of 80)
 	[[ $n == 0 ]] || fail "a SYN for 127.0.0.1 from the wire was redirected ($n connection(s))"
 	# The rule itself counts: a connection to the server's own address.
