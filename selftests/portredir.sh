@@ -573,6 +573,8 @@ redirect_input_without_ipv4() {
 	EOF
 	listen "$SERVER" 80
 	listen "$SERVER" 8080
+	# Both ways over the link work before the rule.
+	expect_answer "$CLIENT2" 2001:db8:2::2 80 srv80
 	expect_answer "$CLIENT2" "$SERVER_IP4" 80 srv80
 	cmd_ok pr "$SERVER" add 80 8080
 	expect_answer "$CLIENT2" 2001:db8:2::2 80 srv8080
