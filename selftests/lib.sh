@@ -175,8 +175,31 @@ listen() {
 		fail "the $proto listener on port $port of $ns did not come up"
 }
 
+# listen_at NS ADDRESS PORT: a TCP service bound to ADDRESS only, that
+# greets each connection with "srvPORT from PEER", PEER being the client
+# address it sees as socat writes it (IPv6 in full, in brackets).
+listen_at() {
+	local ns=$1 addr=$2 port=$3 address proto=tcp4 reply
+	reply="echo srv$port from \$SOCAT_PEERADDR"
+	if [[ $addr == *:* ]]; then
+		address=TCP6-LISTEN:$port,bind=[$addr],fork,reuseaddr proto=tcp
+	else
+		address=TCP4-LISTEN:$port,bind=$addr,fork,reuseaddr
+	fi
+	(
+		close_conn_fds
+		exec ip netns exec "$ns" socat -t 5 "$address" SYSTEM:"$reply" \
+			</dev/null >/dev/null 2>&1
+	) &
+	local pid=$!
+	disown $pid
+	busywait 10000 pid_listens "$pid" "$ns" "$proto" "$port" ||
+		fail "the listener on $addr port $port of $ns did not come up"
+}
+
 # pid_listens PID NS PROTO PORT: PID has entered NS, and there a socket
-# listens on PORT. Reads /proc rather than running ss.
+# listens on PORT (tcp4: an IPv4-only TCP socket). Reads /proc rather than
+# running ss.
 pid_listens() {
 	local pid=$1 ns=$2 proto=$3 port=$4 hex file state local_addr st lport
 	[[ /proc/$pid/ns/net -ef /run/netns/$ns ]] || return 1
@@ -189,6 +212,7 @@ pid_listens() {
 	fi
 	printf -v hex '%04X' "$port"
 	file=tcp6 state=0A
+	[[ $proto == tcp4 ]] && file=tcp
 	[[ $proto == udp ]] && file=udp6 state=07
 	while read -r _ local_addr _ st _; do
 		[[ ${local_addr##*:} == "$hex" && $st == "$state" ]] && return 0

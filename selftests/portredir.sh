@@ -530,6 +530,134 @@ redirect_dev() {
 	fi
 }
 
+# --- only the port changes ----------------------------------------------------
+
+# How socat's listeners write the client's IPv6 address.
+readonly CLIENT_IP6_SEEN=[2001:0db8:0000:0000:0000:0000:0000:0001]
+
+# A service bound to a secondary address only: connections to that
+# address's port 80 reach it, and it sees the client's own address.
+redirect_secondary_address() {
+	setup_topology
+	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+		addr add 192.0.2.5/24 dev veth0
+		addr add 2001:db8::5/64 dev veth0 nodad
+	EOF
+	listen_at "$SERVER" 192.0.2.5 8080
+	listen_at "$SERVER" 2001:db8::5 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	expect_answer "$CLIENT" 192.0.2.5 80 "srv8080 from $CLIENT_IP4"
+	expect_answer "$CLIENT" 2001:db8::5 80 "srv8080 from $CLIENT_IP6_SEEN"
+	expect_answer "$SERVER" 192.0.2.5 80 "srv8080 from $SERVER_IP4"
+	# Nothing listens on 8080 at the primary addresses.
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 none
+	expect_answer "$CLIENT" "$SERVER_IP6" 80 none
+}
+
+# A service address on lo (a VIP), reached from the client through the
+# server's veth0:
+#   $CLIENT -- route 203.0.113.1, 2001:db8:99::1 via veth0 --> $SERVER lo
+redirect_vip_on_lo() {
+	setup_topology
+	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+		addr add 203.0.113.1/32 dev lo
+		addr add 2001:db8:99::1/128 dev lo
+	EOF
+	ip -n "$CLIENT" -batch - <<-EOF || fail "cannot set up $CLIENT"
+		route add 203.0.113.1/32 via $SERVER_IP4
+		route add 2001:db8:99::1/128 via $SERVER_IP6
+	EOF
+	listen_at "$SERVER" 203.0.113.1 8080
+	listen_at "$SERVER" 2001:db8:99::1 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	expect_answer "$CLIENT" 203.0.113.1 80 "srv8080 from $CLIENT_IP4"
+	expect_answer "$CLIENT" 2001:db8:99::1 80 "srv8080 from $CLIENT_IP6_SEEN"
+}
+
+# The input interface has no IPv4 address: a second client on an IPv6-only
+# link reaches the server over IPv6, and over IPv4 to its veth0 address
+# (a host route each way):
+#   $CLIENT2 veth0 2001:db8:2::1/64 ---- 2001:db8:2::2/64 veth1 $SERVER
+#                  198.51.100.1/24        (no IPv4)
+redirect_input_without_ipv4() {
+	setup_topology
+	setup_ns CLIENT2
+	ip link add veth0 netns "$CLIENT2" type veth peer name veth1 netns "$SERVER" ||
+		fail "cannot create a veth pair"
+	ip -n "$CLIENT2" -batch - <<-EOF || fail "cannot set up $CLIENT2"
+		addr add 198.51.100.1/24 dev veth0
+		addr add 2001:db8:2::1/64 dev veth0 nodad
+		link set veth0 up
+		route add $SERVER_IP4/32 dev veth0
+	EOF
+	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+		addr add 2001:db8:2::2/64 dev veth1 nodad
+		link set veth1 up
+		route add 198.51.100.1/32 dev veth1
+	EOF
+	listen "$SERVER" 80
+	listen "$SERVER" 8080
+	# Both ways over the link work before the rule.
+	expect_answer "$CLIENT2" 2001:db8:2::2 80 srv80
+	expect_answer "$CLIENT2" "$SERVER_IP4" 80 srv80
+	cmd_ok pr "$SERVER" add 80 8080
+	expect_answer "$CLIENT2" 2001:db8:2::2 80 srv8080
+	expect_answer "$CLIENT2" "$SERVER_IP4" 80 srv8080
+}
+
+# packets_seen NS TABLE CHAIN: the packet count of the one counter there.
+packets_seen() {
+	in_ns "$1" nft list chain ip "$2" "$3" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+
+seen_some() {
+	(($(packets_seen "$SERVER" seen prerouting) > 0))
+}
+
+# A SYN for 127.0.0.1:80 arriving from the wire (the client's egress
+# rewrites its destination) is not redirected: loopback destinations are
+# redirected for traffic on a loopback device only. It does reach the
+# server's prerouting, after NAT, where a counter of the test sees it;
+# the rule's counter stays at 0. (It is not answered either way: the
+# server routes no reply from 127.0.0.1 out of veth0.)
+loopback_from_wire_not_redirected() {
+	local n
+	setup_topology
+	listen "$SERVER" 80
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	cmd_ok in_ns "$CLIENT" nft -f - <<-EOF
+		table netdev rewrite {
+			chain egress {
+				type filter hook egress device veth0 priority 0;
+				ip daddr $SERVER_IP4 tcp dport 80 ip daddr set 127.0.0.1
+			}
+		}
+	EOF
+	cmd_ok in_ns "$SERVER" nft -f - <<-EOF
+		table ip seen {
+			chain prerouting {
+				type filter hook prerouting priority dstnat + 10;
+				ip saddr $CLIENT_IP4 tcp dport { 80, 8080 } counter
+			}
+		}
+	EOF
+	(
+		close_conn_fds
+		exec ip netns exec "$CLIENT" timeout 30 socat -u \
+			"TCP4:$SERVER_IP4:80,connect-timeout=25" - </dev/null >/dev/null 2>&1
+	) &
+	echo $! >>"$TMP_DIR/pids"
+	# Under emulation starting the client alone can take seconds.
+	busywait 20000 seen_some || fail "the SYN for 127.0.0.1 did not reach the server"
+	n=$(connections_of 80)
+	[[ $n == 0 ]] || fail "a SYN for 127.0.0.1 from the wire was redirected ($n connection(s))"
+	# The rule itself counts: a connection to the server's own address.
+	expect_answer "$SERVER" "$SERVER_IP4" 80 srv8080
+	n=$(connections_of 80)
+	[[ $n == 1 ]] || fail "the rule counted $n connection(s), wanted 1"
+}
+
 # Service names from /etc/services wherever a port goes, and in list.
 service_names() {
 	checktool "grep -Eq '^http-alt[[:space:]]+8080/tcp' /etc/services" "netbase's /etc/services names port 8080 http-alt"
@@ -602,6 +730,36 @@ foreign_rules_untouched() {
 	cmd_ok pr "$SERVER" flush
 	expect_foreign_unchanged flush
 	expect_answer "$CLIENT" "$SERVER_IP4" 2222 srv8081
+}
+
+# Another table's DNAT of a port we redirect decides first (portredir sits
+# right after dstnat; at the same priority the hook registered last, ours,
+# would run first). add and status name its table and chain, and succeed.
+foreign_nat_warned() {
+	local warning="tcp 80: table ip nat chain PREROUTING also translates port 80 and runs first"
+	setup_topology
+	listen "$SERVER" 8080
+	listen "$SERVER" 8081
+	cmd_ok in_ns "$SERVER" nft -f - <<-EOF
+		table ip nat {
+			chain PREROUTING {
+				type nat hook prerouting priority dstnat; policy accept;
+				tcp dport 80 dnat to $SERVER_IP4:8081
+			}
+		}
+	EOF
+	cmd_ok pr "$SERVER" add 80 8080
+	grep -qxF "portredir: warning: $warning" "$TMP_DIR/err" ||
+		fail "add did not warn '$warning': $(cat "$TMP_DIR/err")"
+	cmd_ok pr "$SERVER" status
+	grep -qxF "warning: $warning" "$TMP_DIR/out" ||
+		fail "status did not warn '$warning': $(cat "$TMP_DIR/out")"
+	cmd_ok pr "$SERVER" add 81 8080
+	grep -q "table ip nat" "$TMP_DIR/err" && fail "add of port 81 warned: $(cat "$TMP_DIR/err")"
+	# Theirs takes IPv4 from the network; IPv6 and local traffic are ours.
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8081
+	expect_answer "$CLIENT" "$SERVER_IP6" 80 srv8080
+	expect_answer "$SERVER" 127.0.0.1 80 srv8080
 }
 
 # The systemd unit shipped with the CLI, run the way systemd runs it: the
@@ -1392,8 +1550,13 @@ readonly CASES=(
 	"--inbound leaves local traffic alone|redirect_one_direction --inbound"
 	"--local leaves inbound traffic alone|redirect_one_direction --local"
 	"dev matches one input interface|redirect_dev"
+	"a service on a secondary address, IPv4 and IPv6|redirect_secondary_address"
+	"a VIP on lo reached from another namespace|redirect_vip_on_lo"
+	"an input interface without an IPv4 address|redirect_input_without_ipv4"
+	"127.0.0.1 from the wire is not redirected|loopback_from_wire_not_redirected"
 	"service names for ports|service_names"
 	"administrator's nftables rules untouched|foreign_rules_untouched"
+	"another table's DNAT of our port runs first and is warned about|foreign_nat_warned"
 	"nft flush ruleset by someone else|nft_flush_ruleset"
 	"save and restore|save_restore"
 	"restore is atomic under traffic|restore_is_atomic"

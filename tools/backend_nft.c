@@ -6,8 +6,8 @@
  *
  * Layout
  *
- *   chain prerouting { type nat hook prerouting priority dstnat; }  inbound
- *   chain output     { type nat hook output priority -100; }        local
+ *   chain prerouting { type nat hook prerouting priority dstnat + 1; }  inbound
+ *   chain output     { type nat hook output priority -99; }             local
  *
  *   One map per kind of rule: protocol x family (both, ip, ip6) x direction
  *   (both, inbound, local, inbound on one interface), named after it:
@@ -21,16 +21,17 @@
  *
  *   Each map is looked up by one rule in each chain its direction covers:
  *
- *     meta nfproto ipv4 meta l4proto tcp
- *         redirect to :tcp dport map @redir_tcp_ip
- *     meta l4proto tcp redirect to :iifname . tcp dport map @redir_tcp_inbound_dev
- *     meta l4proto udp fib daddr type local            (output: own addresses)
- *         redirect to :udp dport map @redir_udp
+ *     meta nfproto ipv4 meta l4proto tcp fib daddr type local
+ *         dnat to :tcp dport map @redir_tcp_ip
+ *     meta l4proto tcp fib daddr type local
+ *         dnat to :iifname . tcp dport map @redir_tcp_inbound_dev
  *
  *   so a packet meets a fixed number of lookups however many rules there
  *   are: O(log n) rbtree lookups in port maps (interface maps are pipapo).
  *   A NAT chain sees only the first packet of a connection, so the counter
- *   of an element counts the connections its rule redirected.
+ *   of an element counts the connections its rule redirected. fib keeps
+ *   rules to connections for this host's own addresses; a dnat that names
+ *   no address changes the port alone (nft_layout.c).
  *
  *   nft maps a key to a fixed port, not to an offset, so a range mapped to
  *   a range (80-89 to 8080-8089) becomes one element per port, each with
@@ -41,7 +42,7 @@
  *   The table, its chains, a map and the rules looking it up are created
  *   by the first change that needs them, in that change's transaction, and
  *   then stay: rules come and go as map elements, and flush empties the
- *   maps. The redirect expressions hold the namespace's conntrack
+ *   maps. The NAT expressions hold the namespace's conntrack
  *   reference; when the last of them goes (or the table), replies of
  *   established redirected connections are no longer translated back (the
  *   NAT pitfall in notes/vm-facts.md). Keeping them for the table's

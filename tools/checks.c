@@ -29,16 +29,34 @@ void host_facts_load(struct host_facts *facts, const struct rule_list *rules)
 {
 	read_ephemeral_range(&facts->ephemeral);
 	listener_table_load(&facts->listeners, rules);
+	foreign_nat_load(&facts->foreign_nat);
 }
 
 void host_facts_free(struct host_facts *facts)
 {
 	listener_table_free(&facts->listeners);
+	foreign_nat_free(&facts->foreign_nat);
+}
+
+/* "tcp 80" (@noun false), "tcp port 80", "ports 80-89" (@what ""). */
+static void format_ports(char *buf, size_t len, const char *what, bool noun,
+			 const struct port_range *range)
+{
+	bool one = range->min == range->max;
+	const char *word = !noun ? "" : one ? "port " : "ports ";
+	const char *space = what[0] ? " " : "";
+
+	if (one)
+		snprintf(buf, len, "%s%s%s%u", what, space, word, range->min);
+	else
+		snprintf(buf, len, "%s%s%s%u-%u", what, space, word,
+			 range->min, range->max);
 }
 
 /* What a warning says about the rule and its target ports. */
 struct subject {
 	char rule[RULE_FORMAT_MAX];
+	char selector[24];	/* "tcp 80" or "tcp 8000-8099" */
 	char ports[32];		/* "tcp port 8080" or "tcp ports 9000-9010" */
 	warn_fn warn;
 	void *arg;
@@ -100,32 +118,71 @@ static void check_listeners(const struct host_facts *facts,
 		return;
 	}
 	listener_owner(targets.first, owner, sizeof(owner));
+	/* Inbound connections keep their address, never a loopback one. */
 	if (targets.loopback_only && (rule->direction & PORTREDIR_DIR_INBOUND))
 		say(subject,
-		    "%s listens on %s at %s only, but \"%s\" sends inbound connections to the address they arrived on, where they will be refused (listen on 0.0.0.0 or :: instead)",
-		    owner, subject->ports, targets.first->address, subject->rule);
-	else if (!targets.reachable_locally &&
-		 (rule->direction & PORTREDIR_DIR_LOCAL))
-		say(subject,
-		    "%s listens on %s at %s only, but \"%s\" sends local connections to 127.0.0.1 or ::1, where they will be refused (listen on 0.0.0.0 or :: instead)",
+		    "%s listens on %s at %s only, but \"%s\" keeps the address inbound connections were sent to, where they will be refused (listen on 0.0.0.0 or :: instead)",
 		    owner, subject->ports, targets.first->address, subject->rule);
 	check_family(&targets, rule, subject);
+}
+
+static const char *nat_order(const struct foreign_nat *nat)
+{
+	if (nat->priority < RULE_NAT_PRIORITY)
+		return "and runs first";
+	if (nat->priority > RULE_NAT_PRIORITY)
+		return "but runs after portredir, which takes those connections";
+	/* Of hooks at one priority, the one registered last runs first. */
+	return "at portredir's priority, where the one loaded last runs first";
+}
+
+/*
+ * "tcp 80: table ip nat chain PREROUTING also translates port 80 and runs
+ * first"
+ */
+static void check_foreign_nat(const struct host_facts *facts,
+			      const struct redir_rule *rule,
+			      const struct subject *subject)
+{
+	const struct foreign_nat *nat;
+	struct port_range both;
+	char ports[40];
+	size_t i;
+
+	for (i = 0; i < facts->foreign_nat.len; i++) {
+		nat = &facts->foreign_nat.items[i];
+		if (!(nat->family & rule->family) ||
+		    !(nat->direction & rule->direction) ||
+		    (nat->proto && nat->proto != rule->proto) ||
+		    !port_ranges_intersect(&nat->ports, &rule->port))
+			continue;
+		both.min = nat->ports.min > rule->port.min ? nat->ports.min :
+							       rule->port.min;
+		both.max = nat->ports.max < rule->port.max ? nat->ports.max :
+							       rule->port.max;
+		if (!nat->ports.min && nat->ports.max == 65535)
+			snprintf(ports, sizeof(ports), "every port");
+		else
+			format_ports(ports, sizeof(ports), "", true, &both);
+		say(subject, "%s: table %s %s chain %s also translates %s %s",
+		    subject->selector, nat->family_name, nat->table, nat->chain,
+		    ports, nat_order(nat));
+	}
 }
 
 void check_rule(const struct host_facts *facts, const struct redir_rule *rule,
 		warn_fn warn, void *arg)
 {
 	struct subject subject = { .warn = warn, .arg = arg };
+	const char *proto = rule_proto_name(rule->proto);
 
 	rule_format(rule, RULE_WITH_TARGET, subject.rule, sizeof(subject.rule));
-	if (rule->to.min == rule->to.max)
-		snprintf(subject.ports, sizeof(subject.ports), "%s port %u",
-			 rule_proto_name(rule->proto), rule->to.min);
-	else
-		snprintf(subject.ports, sizeof(subject.ports), "%s ports %u-%u",
-			 rule_proto_name(rule->proto), rule->to.min,
-			 rule->to.max);
+	format_ports(subject.selector, sizeof(subject.selector), proto, false,
+		     &rule->port);
+	format_ports(subject.ports, sizeof(subject.ports), proto, true,
+		     &rule->to);
 
 	check_ephemeral(facts, rule, &subject);
 	check_listeners(facts, rule, &subject);
+	check_foreign_nat(facts, rule, &subject);
 }

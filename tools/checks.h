@@ -2,6 +2,7 @@
 #ifndef CHECKS_H
 #define CHECKS_H
 
+#include "foreign_nat.h"
 #include "listener.h"
 #include "rule.h"
 
@@ -9,6 +10,7 @@
 struct host_facts {
 	struct port_range ephemeral;	/* {0, 0} when unknown */
 	struct listener_table listeners;
+	struct foreign_nat_list foreign_nat;
 };
 
 void host_facts_load(struct host_facts *facts, const struct rule_list *rules);
@@ -19,8 +21,9 @@ typedef void (*warn_fn)(void *arg, const char *sentence);
 /*
  * Calls @warn with one sentence per mistake the host shows in @rule: a
  * target in the ephemeral port range, no listener on the target, a
- * listener bound to loopback only for inbound traffic, or a listener that
- * misses one of the rule's families.
+ * listener bound to loopback only for inbound traffic, a listener that
+ * misses one of the rule's families, or another table's NAT rule that
+ * translates some of the rule's ports too.
  */
 void check_rule(const struct host_facts *facts, const struct redir_rule *rule,
 		warn_fn warn, void *arg);

@@ -326,8 +326,6 @@ void listener_find_targets(const struct listener_table *table,
 		out->ports_listened += listener->port != last_port;
 		last_port = listener->port;
 		out->loopback_only &= listener->loopback;
-		out->reachable_locally |= listener->loopback ||
-					  listener->wildcard;
 		out->accepts_ipv4 |= listener->accepts_ipv4;
 		out->accepts_ipv6 |= listener->accepts_ipv6;
 	}

@@ -58,7 +58,6 @@ struct target_listeners {
 	const struct listener *first;	/* every listener on the targets */
 	size_t count;
 	bool loopback_only;		/* each of them bound to loopback */
-	bool reachable_locally;		/* some bound to loopback or any */
 	bool accepts_ipv4;		/* some of them take IPv4 */
 	bool accepts_ipv6;
 };

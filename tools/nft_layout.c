@@ -29,7 +29,6 @@
 #define NFT_PORT_LEN		2
 /* A concatenation puts every field in its own 32-bit register. */
 #define NFT_DEV_KEY_LEN		(IFNAMSIZ + 4)
-#define NFT_PRIORITY_DSTNAT	(-100)
 
 static const struct {
 	uint8_t proto;
@@ -194,7 +193,7 @@ struct nftnl_chain *nft_chain_build(enum nft_chain_id chain)
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "nat");
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, chains[chain].hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFT_PRIORITY_DSTNAT);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, RULE_NAT_PRIORITY);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	return c;
 }
@@ -279,16 +278,22 @@ static bool add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 	return add_expr(r, e);
 }
 
-static bool add_cmp(struct nftnl_rule *r, const void *value, uint32_t len)
+static bool add_cmp_op(struct nftnl_rule *r, uint32_t op, const void *value,
+		       uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, value, len);
 	}
 	return add_expr(r, e);
+}
+
+static bool add_cmp(struct nftnl_rule *r, const void *value, uint32_t len)
+{
+	return add_cmp_op(r, NFT_CMP_EQ, value, len);
 }
 
 static bool add_cmp_u8(struct nftnl_rule *r, uint8_t value)
@@ -342,29 +347,75 @@ static bool add_lookup(struct nftnl_rule *r, unsigned int map)
 	return add_expr(r, e);
 }
 
-static bool add_redirect(struct nftnl_rule *r)
+static bool add_network_load(struct nftnl_rule *r, uint32_t offset,
+			     uint32_t len, uint32_t dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("redir");
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE,
+				   NFT_PAYLOAD_NETWORK_HEADER);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	}
+	return add_expr(r, e);
+}
+
+/*
+ * meta nfproto . @nh,128,8 != ipv4 . 127: an IPv4 packet for 127.0.0.0/8
+ * arriving from the wire is not redirected. Only prerouting needs this:
+ * loopback traffic is NATed in output, and its packets reach prerouting
+ * with their conntrack entry already bound. IPv6 needs nothing: the stack
+ * drops ::1 arriving on a non-loopback device before prerouting (RFC 4291).
+ * Pairing the address byte with nfproto keeps IPv6 packets, whose byte 16
+ * belongs to the source address, out of the test.
+ */
+static bool add_not_loopback_ipv4(struct nftnl_rule *r)
+{
+	static const uint8_t loopback[8] = { NFPROTO_IPV4, 0, 0, 0, 127 };
+
+	return add_meta(r, NFT_META_NFPROTO, NFT_REG_1) &&
+	       add_network_load(r, 16, 1, NFT_REG32_01) &&
+	       add_cmp_op(r, NFT_CMP_NEQ, loopback, sizeof(loopback));
+}
+
+/*
+ * dnat to :<port in reg 1>, for IPv4 and IPv6 alike: a destination NAT
+ * that names no address keeps the one the connection was sent to (the NAT
+ * core maps addresses only when given a range of them), so only the port
+ * changes. nft's `redirect` would rewrite the address to the input
+ * interface's primary one (127.0.0.1 or ::1 for local traffic). The flag is
+ * the one the kernel adds, and reports back.
+ */
+static bool add_port_dnat(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("nat");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_INET);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS,
 				   NF_NAT_RANGE_PROTO_SPECIFIED);
 	}
 	return add_expr(r, e);
 }
 
 /*
- * [meta nfproto == F] meta l4proto == P [fib daddr type local]
- * [iifname . ] th dport lookup @map -> redirect to the port found.
+ * [meta nfproto == F] meta l4proto == P fib daddr type local
+ * [prerouting: not IPv4 loopback] [iifname . ] th dport lookup @map
+ * -> dnat to the port found.
  * Both chains also carry connections to other hosts (routed traffic
  * in prerouting, outgoing in output), which rules leave alone: a rule
- * is about ports of this host. The key is built where the map's key type expects it:
- * iifname fills reg 1, the port starts reg 2. This is the order nft(8)
- * writes the same rule in, so `nft -f` of a listing gives it back.
+ * is about ports of this host. The key is built where the map's key type
+ * expects it: iifname fills reg 1, the port starts reg 2. This is the order
+ * nft(8) writes the same rule in; it lists the loopback test as a
+ * concatenation, which nft 1.0.6 does not read back from a listing.
  */
-static bool add_map_exprs(struct nftnl_rule *r, unsigned int map)
+static bool add_map_exprs(struct nftnl_rule *r, unsigned int map,
+			  enum nft_chain_id chain)
 {
 	struct nft_map_class c;
 	bool ok = true;
@@ -378,11 +429,13 @@ static bool add_map_exprs(struct nftnl_rule *r, unsigned int map)
 	ok = ok && add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	ok = ok && add_cmp_u8(r, c.proto);
 	ok = ok && add_daddr_local(r);
+	if (chain == NFT_CHAIN_PREROUTING && (c.family & PORTREDIR_FAMILY_IPV4))
+		ok = ok && add_not_loopback_ipv4(r);
 	if (c.dev)
 		ok = ok && add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	ok = ok && add_dport(r, c.dev ? NFT_REG_2 : NFT_REG_1);
 	ok = ok && add_lookup(r, map);
-	return ok && add_redirect(r);
+	return ok && add_port_dnat(r);
 }
 
 struct nftnl_rule *nft_map_rule_build(unsigned int map,
@@ -395,7 +448,7 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chains[chain].name);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if (!add_map_exprs(r, map)) {
+	if (!add_map_exprs(r, map, chain)) {
 		nftnl_rule_free(r);
 		return NULL;
 	}
@@ -426,9 +479,9 @@ int nft_chain_check(const struct nftnl_chain *chain, enum nft_chain_id *id,
 	if (!type || strcmp(type, "nat") ||
 	    !nftnl_chain_is_set(chain, NFTNL_CHAIN_HOOKNUM) ||
 	    nftnl_chain_get_u32(chain, NFTNL_CHAIN_HOOKNUM) != chains[i].hook ||
-	    nftnl_chain_get_s32(chain, NFTNL_CHAIN_PRIO) != NFT_PRIORITY_DSTNAT ||
+	    nftnl_chain_get_s32(chain, NFTNL_CHAIN_PRIO) != RULE_NAT_PRIORITY ||
 	    nftnl_chain_get_u32(chain, NFTNL_CHAIN_POLICY) != NF_ACCEPT) {
-		snprintf(why, len, "chain %s is not a nat chain at %s priority dstnat with policy accept",
+		snprintf(why, len, "chain %s is not a nat chain at %s priority dstnat + 1 with policy accept",
 			 name, name);
 		return -1;
 	}

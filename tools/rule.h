@@ -28,6 +28,13 @@ struct redir_rule {
 	uint64_t connections;
 };
 
+/*
+ * Where both backends translate: right after dstnat (NF_IP_PRI_NAT_DST,
+ * -100), where iptables' and nft's DNAT chains sit, so theirs decide first
+ * whatever was loaded first.
+ */
+#define RULE_NAT_PRIORITY	(-99)
+
 struct rule_list {
 	struct redir_rule *rules;
 	size_t len;
