@@ -41,7 +41,11 @@
  *   The table, its chains, a map and the rules looking it up are created
  *   by the first change that needs them, in that change's transaction, and
  *   then stay: rules come and go as map elements, and flush empties the
- *   maps. The redirect expressions hold the namespace's conntrack
+ *   maps. restore alone replaces maps: it builds each one afresh under its
+ *   other name (redir_tcp <-> redir_tcp_alt) and, in the same transaction,
+ *   swaps the chain rules over to it and deletes the old map, because
+ *   flushing and refilling a live map is not atomic on every kernel
+ *   (nft_txn_renew()). The redirect expressions hold the namespace's conntrack
  *   reference; when the last of them goes (or the table), replies of
  *   established redirected connections are no longer translated back (the
  *   NAT pitfall in notes/vm-facts.md). Keeping them for the table's
@@ -376,7 +380,7 @@ static int build_replace(struct backend *b, struct nft_txn *txn,
 
 	(void)b;
 	(void)state;
-	ret = nft_txn_flush(txn);
+	ret = nft_txn_renew(txn);
 	for (i = 0; !ret && i < rules->len; i++)
 		ret = nft_txn_add(txn, &rules->rules[i]);
 	return ret;

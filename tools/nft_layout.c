@@ -76,6 +76,7 @@ static const struct {
 static void map_split(unsigned int map, unsigned int *p, unsigned int *f,
 		      unsigned int *d)
 {
+	map %= NFT_MAP_COUNT;
 	*d = map % COUNT(directions);
 	map /= COUNT(directions);
 	*f = map % COUNT(families);
@@ -114,9 +115,15 @@ const char *nft_map_name(unsigned int map, char buf[NFT_MAP_NAME_MAX])
 
 	map_split(map, &p, &f, &d);
 	/* "tcp" alone is an nft keyword: nft -f could not read it back. */
-	snprintf(buf, NFT_MAP_NAME_MAX, "redir_%s%s%s", protos[p].name,
-		 families[f].suffix, directions[d].suffix);
+	snprintf(buf, NFT_MAP_NAME_MAX, "redir_%s%s%s%s", protos[p].name,
+		 families[f].suffix, directions[d].suffix,
+		 map < NFT_MAP_COUNT ? "" : "_alt");
 	return buf;
+}
+
+unsigned int nft_map_other_id(unsigned int map)
+{
+	return (map + NFT_MAP_COUNT) % NFT_MAP_IDS;
 }
 
 int nft_map_by_name(const char *name)
@@ -124,7 +131,7 @@ int nft_map_by_name(const char *name)
 	char buf[NFT_MAP_NAME_MAX];
 	unsigned int map;
 
-	for (map = 0; map < NFT_MAP_COUNT; map++)
+	for (map = 0; map < NFT_MAP_IDS; map++)
 		if (!strcmp(name, nft_map_name(map, buf)))
 			return map;
 	return -1;

@@ -20,7 +20,8 @@
 
 struct read_ctx {
 	struct nft_state *state;
-	unsigned int rules[NFT_MAP_COUNT][NFT_CHAIN_COUNT];
+	/* chain rules per map id: one map must not be looked up by two names */
+	unsigned int rules[NFT_MAP_IDS][NFT_CHAIN_COUNT];
 	struct nft_raw_list raw;
 	int err;
 	char *why;
@@ -60,6 +61,21 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+static void add_map(struct read_ctx *ctx, unsigned int id)
+{
+	unsigned int map = id % NFT_MAP_COUNT;
+	char name[NFT_MAP_NAME_MAX];
+
+	if (ctx->state->map[map]) {
+		snprintf(ctx->why, ctx->len, "it has map %s under two names",
+			 nft_map_name(map, name));
+		fail(ctx, -EPROTO);
+		return;
+	}
+	ctx->state->map[map] = true;
+	ctx->state->map_id[map] = id;
+}
+
 static int set_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct read_ctx *ctx = arg;
@@ -74,7 +90,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
 		if (nft_map_check(s, &map, ctx->why, ctx->len))
 			fail(ctx, -EPROTO);
 		else
-			ctx->state->map[map] = true;
+			add_map(ctx, map);
 	}
 	nftnl_set_free(s);
 	return MNL_CB_OK;
@@ -92,10 +108,13 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	if (!ctx->err && nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
 	    ours(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
 		 nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY))) {
-		if (nft_rule_check(r, &map, &chain, ctx->why, ctx->len))
+		if (nft_rule_check(r, &map, &chain, ctx->why, ctx->len)) {
 			fail(ctx, -EPROTO);
-		else
+		} else {
 			ctx->rules[map][chain]++;
+			ctx->state->handle[map % NFT_MAP_COUNT][chain] =
+				nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+		}
 	}
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
@@ -142,9 +161,11 @@ static int check_rules(struct read_ctx *ctx)
 	unsigned int map, want;
 	int chain;
 
-	for (map = 0; map < NFT_MAP_COUNT; map++) {
+	for (map = 0; map < NFT_MAP_IDS; map++) {
 		for (chain = 0; chain < NFT_CHAIN_COUNT; chain++) {
-			want = ctx->state->map[map] && nft_map_in_chain(map, chain);
+			want = nft_map_in_chain(map, chain) &&
+			       ctx->state->map[map % NFT_MAP_COUNT] &&
+			       ctx->state->map_id[map % NFT_MAP_COUNT] == map;
 			if (ctx->rules[map][chain] == want)
 				continue;
 			snprintf(ctx->why, ctx->len,
@@ -194,7 +215,7 @@ static int read_objects(struct nft_sock *s, struct read_ctx *ctx)
 		ret = check_rules(ctx);
 	for (map = 0; !ret && map < NFT_MAP_COUNT; map++)
 		if (ctx->state->map[map])
-			ret = read_map(s, ctx, map);
+			ret = read_map(s, ctx, ctx->state->map_id[map]);
 	return ret;
 }
 

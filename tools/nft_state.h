@@ -15,6 +15,9 @@ struct nft_state {
 	bool table;
 	bool chain[NFT_CHAIN_COUNT];
 	bool map[NFT_MAP_COUNT];	/* the map and its chain rules */
+	unsigned int map_id[NFT_MAP_COUNT];	/* the name it goes by */
+	/* the handles of the chain rules that look each map up */
+	uint64_t handle[NFT_MAP_COUNT][NFT_CHAIN_COUNT];
 	struct rule_list rules;		/* sorted */
 };
 
