@@ -638,6 +638,33 @@ nft_flush_ruleset() {
 	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
 }
 
+# A table inet portredir that the nft backend did not make (dormant, say:
+# its chains would see no packet) is refused by every command, with what is
+# wrong with it, and left as it was; once it is gone, rules work again.
+foreign_table_refused() {
+	local table why verb
+	[[ $BACKEND == nft ]] || skip "the module keeps no nftables table"
+	setup_topology
+	listen "$SERVER" 8080
+	for table in "flags dormant;" 'comment "mine";'; do
+		why="it has a comment or user data other than portredir gives it"
+		[[ $table == flags* ]] && why="it has flag dormant, so its chains see no packet"
+		cmd_ok in_ns "$SERVER" nft add table inet portredir "{ $table }"
+		in_ns "$SERVER" nft list ruleset >"$TMP_DIR/ruleset.before"
+		for verb in "add 80 8080" "del 80" list save status flush "restore /dev/null"; do
+			# shellcheck disable=SC2086 # the verb and its words
+			cmd_fail 1 "~^portredir: .*table inet portredir was made or changed outside portredir: $why; \`nft delete table inet portredir\` starts over$" \
+				pr "$SERVER" $verb
+		done
+		in_ns "$SERVER" nft list ruleset | diff -u "$TMP_DIR/ruleset.before" - >"$TMP_DIR/diff" ||
+			fail "a refused command changed table inet portredir: $(cat "$TMP_DIR/diff")"
+		expect_answer "$CLIENT" "$SERVER_IP4" 80 none
+		cmd_ok in_ns "$SERVER" nft delete table inet portredir
+	done
+	cmd_ok pr "$SERVER" add 80 8080
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+}
+
 # The rule lines of `list` without their counters.
 list_rules_only() {
 	pr "$SERVER" list 2>/dev/null | grep -E '^ *(tcp|udp|sctp)\b' | sed 's/ connections [0-9]*//'
@@ -873,6 +900,7 @@ readonly CASES=(
 	"service names for ports|service_names"
 	"administrator's nftables rules untouched|foreign_rules_untouched"
 	"nft flush ruleset by someone else|nft_flush_ruleset"
+	"a table inet portredir made by someone else is refused|foreign_table_refused"
 	"save and restore|save_restore"
 	"restore is atomic under traffic|restore_is_atomic"
 	"systemd unit restores, reloads and flushes|boot_unit"

@@ -192,7 +192,7 @@ static int read_state(struct backend *b, struct nft_state *state)
 		ret = nft_state_read(sock_of(b), state, why, sizeof(why));
 	if (ret == -EPROTO)
 		snprintf(b->error, sizeof(b->error),
-			 "table inet portredir was changed outside portredir: %s; `nft delete table inet portredir` starts over",
+			 "table inet portredir was made or changed outside portredir: %s; `nft delete table inet portredir` starts over",
 			 why);
 	else if (ret == -EAGAIN)
 		snprintf(b->error, sizeof(b->error),

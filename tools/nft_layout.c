@@ -409,6 +409,45 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
 	return r;
 }
 
+static void describe_table_flags(uint32_t flags, char *why, size_t len)
+{
+	if (flags == NFT_TABLE_F_DORMANT)
+		snprintf(why, len, "it has flag dormant, so its chains see no packet");
+	else if (flags == NFT_TABLE_F_OWNER)
+		snprintf(why, len, "it has flag owner, so it goes away with the process that owns it");
+	else
+		snprintf(why, len, "it has flags 0x%x, where portredir sets none", flags);
+}
+
+/* Our table has no flags, and our comment or (on ENOMEM) none. */
+int nft_table_check(const struct nftnl_table *table, char *why, size_t len)
+{
+	struct nftnl_table *want = nft_table_build();
+	uint32_t flags = nftnl_table_get_u32(table, NFTNL_TABLE_FLAGS);
+	const void *data, *want_data;
+	uint32_t size = 0, want_size = 0;
+	bool same;
+
+	if (!want) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	data = nftnl_table_get_data(table, NFTNL_TABLE_USERDATA, &size);
+	want_data = nftnl_table_get_data(want, NFTNL_TABLE_USERDATA, &want_size);
+	same = !data || (want_data && size == want_size &&
+			 !memcmp(data, want_data, size));
+	nftnl_table_free(want);
+	if (flags) {
+		describe_table_flags(flags, why, len);
+		return -1;
+	}
+	if (!same) {
+		snprintf(why, len, "it has a comment or user data other than portredir gives it");
+		return -1;
+	}
+	return 0;
+}
+
 static int chain_by_name(const char *name)
 {
 	int i;

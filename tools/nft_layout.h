@@ -68,6 +68,7 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
  * Shape checks for objects read back from the kernel: 0 and what the
  * object is, or -1 and @why it is not something this tool made.
  */
+int nft_table_check(const struct nftnl_table *table, char *why, size_t len);
 int nft_chain_check(const struct nftnl_chain *chain, enum nft_chain_id *id,
 		    char *why, size_t len);
 int nft_map_check(const struct nftnl_set *set, unsigned int *map,

@@ -149,8 +149,18 @@ static int request(struct nft_sock *s, uint16_t type, uint16_t flags,
 
 static int table_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	(void)nlh;
-	((struct read_ctx *)arg)->state->table = true;
+	struct read_ctx *ctx = arg;
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		return fail(ctx, -ENOMEM);
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0)
+		fail(ctx, -EINVAL);
+	else if (nft_table_check(t, ctx->why, ctx->len))
+		fail(ctx, -EPROTO);
+	else
+		ctx->state->table = true;
+	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 
