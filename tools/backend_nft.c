@@ -401,12 +401,12 @@ static int nft_replace(struct backend *b, const struct rule_list *rules)
 	}
 	if (!ret)
 		ret = check_overlaps(b, &checked);
-	if (!ret) {
-		/* Rules of one map together make few, full element messages. */
+	/* Rules of one map together make few, full element messages. */
+	if (!ret && checked.len > 1)
 		qsort(checked.rules, checked.len, sizeof(*checked.rules),
 		      compare_by_map);
+	if (!ret)
 		ret = change(b, build_replace, &checked);
-	}
 	rule_list_free(&checked);
 	return ret;
 }

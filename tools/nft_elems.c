@@ -214,7 +214,8 @@ static void pair_intervals(struct nft_raw_list *raw)
 	struct nft_raw_elem *e = raw->elems;
 	size_t i, out = 0;
 
-	qsort(e, raw->len, sizeof(*e), compare_interval_order);
+	if (raw->len > 1)	/* qsort's base must not be NULL, even for 0 */
+		qsort(e, raw->len, sizeof(*e), compare_interval_order);
 	for (i = 0; i < raw->len; i++) {
 		if (e[i].interval_end)
 			continue;
@@ -302,10 +303,10 @@ int nft_raw_to_rules(unsigned int map, struct nft_raw_list *raw,
 	size_t i = 0;
 
 	nft_map_class(map, &class);
-	if (class.dev)
-		qsort(raw->elems, raw->len, sizeof(*raw->elems), compare_dev_order);
-	else
+	if (!class.dev)
 		pair_intervals(raw);
+	else if (raw->len > 1)
+		qsort(raw->elems, raw->len, sizeof(*raw->elems), compare_dev_order);
 	while (i < raw->len) {
 		e = &raw->elems[i];
 		rule_base(map, e, &rule);
