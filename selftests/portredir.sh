@@ -706,11 +706,19 @@ save_restore() {
 	rule_count_is 0
 }
 
+# lines FILE: how many lines FILE has, without a fork.
+lines() {
+	local all=()
+	mapfile -t all <"$1"
+	echo "${#all[@]}"
+}
+
 # While restore swaps 80 -> 8080 for 80 -> 8081 and back, every new
 # connection meets one whole table or the other: none reaches port 80
-# itself or finds no rule.
+# itself or finds no rule. Restores go on until enough connections were
+# made while they ran, so a pass means that the two did overlap.
 restore_is_atomic() {
-	local i answers
+	local i=0 answers first last overlapped min=30
 	setup_topology
 	listen "$SERVER" 80
 	listen "$SERVER" 8080
@@ -718,25 +726,34 @@ restore_is_atomic() {
 	printf 'tcp 80 to 8080\ntcp 1000-1999 to 3000-3999\n' >"$TMP_DIR/a"
 	printf 'udp 53 to 5353\ntcp 80 to 8081\ntcp 1000-1999 to 4000-4999 -4\n' >"$TMP_DIR/b"
 	cmd_ok pr "$SERVER" restore "$TMP_DIR/a"
+	: >"$TMP_DIR/answers"
 	(
 		close_conn_fds
-		for i in $(seq 1 40); do
-			[[ -e $TMP_DIR/stop ]] && break
+		while [[ ! -e $TMP_DIR/stop ]]; do
 			echo "$(probe "$CLIENT" "$SERVER_IP4" 80)" >>"$TMP_DIR/answers"
 		done
 	) &
 	echo $! >>"$TMP_DIR/pids"
-	for i in $(seq 1 10); do
+	busywait 10000 test -s "$TMP_DIR/answers" || fail "no connection was answered before the restores"
+	# Probes that end between the first restore's start and the last
+	# one's end; the first of them may have begun before.
+	first=$(lines "$TMP_DIR/answers")
+	overlapped=0
+	while ((i < 10 || (overlapped < min && i < 100))); do
 		cmd_ok pr "$SERVER" restore "$TMP_DIR/b"
 		cmd_ok pr "$SERVER" restore "$TMP_DIR/a"
+		i=$((i + 1))
+		last=$(lines "$TMP_DIR/answers")
+		overlapped=$((last - first - 1))
 	done
 	touch "$TMP_DIR/stop"
 	wait
 	answers=$(sort "$TMP_DIR/answers" | uniq -c | tr -s ' \n' ' ')
 	grep -qvE '^srv808[01]$' "$TMP_DIR/answers" &&
 		fail "during restores, connections to port 80 were answered by: $answers"
-	[[ -s $TMP_DIR/answers ]] || fail "no connection was made during the restores"
-	log "answers during restores:$answers"
+	((overlapped >= min)) ||
+		fail "only $overlapped connections were made during $((2 * i)) restores, wanted $min"
+	log "$((2 * i)) restores, $overlapped connections made meanwhile, answers:$answers"
 }
 
 # monitor prints each change as the command that would make it; a flush
