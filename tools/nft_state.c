@@ -313,7 +313,9 @@ static int look_up_overlaps(struct nft_sock *s, struct read_ctx *ctx,
 			port++;
 		} else if (!ret) {
 			ret = rule_list_append(&ctx->state->rules, &found);
-			port = (unsigned int)found.port.max + 1;
+			/* A hand-made element may name ports below @port. */
+			port = found.port.max >= port ? found.port.max + 1U
+						      : port + 1;
 		}
 	}
 	return ret;
