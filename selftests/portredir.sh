@@ -250,6 +250,55 @@ del_missing_fails() {
 	rule_count_is 1
 }
 
+# Overlaps and selectors among rules side by side, in several maps: an add
+# that touches any port of a rule of its class is refused naming the lowest
+# such rule, a del must give a rule's selector exactly, and rules that only
+# neighbour others add and delete fine.
+neighbours_overlap_and_del() {
+	local args want
+	setup_topology
+	for args in "79 7979" "80 8080" "82-90 9000" "100-105 7100-7105" \
+		"200-300 8000 -4 --local" "443 8443 dev veth0" "65000-65535 1000"; do
+		# shellcheck disable=SC2086 # the rule's words
+		cmd_ok pr "$SERVER" add $args
+	done
+	while IFS='|' read -r args want; do
+		# shellcheck disable=SC2086 # the command's words
+		cmd_fail 1 "portredir: $want" pr "$SERVER" $args
+	done <<-'EOF'
+		add 85 1|add tcp 85 to 1: overlaps existing rule "tcp 82-90 to 9000"
+		add 80-81 1|add tcp 80-81 to 1: overlaps existing rule "tcp 80 to 8080"
+		add 103 1|add tcp 103 to 1: overlaps existing rule "tcp 100-105 to 7100-7105"
+		add 250 1 --local|add tcp 250 to 1 --local: overlaps existing rule "tcp 200-300 to 8000 -4 --local"
+		add 443 1 --inbound|add tcp 443 to 1 --inbound: overlaps existing rule "tcp 443 to 8443 dev veth0"
+		add 65535 1 -6|add tcp 65535 to 1 -6: overlaps existing rule "tcp 65000-65535 to 1000"
+		add 64990-65010 1 -4|add tcp 64990-65010 to 1 -4: overlaps existing rule "tcp 65000-65535 to 1000"
+		del 82-89|del tcp 82-89: no such rule
+		del 83|del tcp 83: no such rule
+		del 82-91|del tcp 82-91: no such rule
+		del 100-104|del tcp 100-104: no such rule
+		del 101|del tcp 101: no such rule
+		del 200-300|del tcp 200-300: no such rule
+		del 443 --inbound|del tcp 443 --inbound: no such rule
+		del 65000-65534|del tcp 65000-65534: no such rule
+		del 65001-65535|del tcp 65001-65535: no such rule
+	EOF
+	cmd_ok pr "$SERVER" list
+	rule_count_is 7
+	for args in "81 8181" "91-99 1 dev veth0" "250 1 -6" "250 1 -4 --inbound" \
+		"udp 80 1" "64999 1"; do
+		# shellcheck disable=SC2086
+		cmd_ok pr "$SERVER" add $args
+	done
+	for args in 79 80 81 82-90 100-105 "200-300 -4 --local" "443 dev veth0" \
+		65000-65535 "91-99 dev veth0" "250 -6" "250 -4 --inbound" "udp 80" 64999; do
+		# shellcheck disable=SC2086
+		cmd_ok pr "$SERVER" del $args
+	done
+	cmd_ok pr "$SERVER" list
+	rule_count_is 0
+}
+
 usage_errors() {
 	local args
 	setup_topology
@@ -901,6 +950,7 @@ readonly CASES=(
 	"list shows the rule and counts connections|list_shows_rule_and_counters"
 	"duplicate add fails|add_duplicate_fails"
 	"del of a missing rule fails|del_missing_fails"
+	"overlaps and selectors among neighbouring rules|neighbours_overlap_and_del"
 	"usage errors exit 2 with one line|usage_errors"
 	"unprivileged process is refused and changes nothing|unprivileged_refused"
 	"user namespace manages the network namespace it owns|userns_owns_its_netns"
