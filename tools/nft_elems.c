@@ -401,7 +401,7 @@ static void set_key(struct nftnl_set_elem *e, uint16_t attr,
 		nftnl_set_elem_set(e, attr, key, NFT_PORT_LEN);
 		return;
 	}
-	strncpy((char *)key, ifname, IFNAMSIZ - 1);
+	memcpy(key, ifname, strnlen(ifname, IFNAMSIZ - 1));
 	put_port(key + IFNAMSIZ, port);
 	nftnl_set_elem_set(e, attr, key, sizeof(key));
 }

@@ -235,6 +235,7 @@ int nft_txn_flush(struct nft_txn *txn)
 	return 0;
 }
 
+/* Deletes the rule in @chain that looks up map id @map. */
 static void put_rule_del(struct nft_txn *txn, unsigned int map,
 			 enum nft_chain_id chain)
 {
@@ -247,21 +248,23 @@ static void put_rule_del(struct nft_txn *txn, unsigned int map,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nft_chain_name(chain));
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, txn->handle[map][chain]);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE,
+			   txn->handle[map % NFT_MAP_COUNT][chain]);
 	snprintf(what, sizeof(what), "delete the rule for map %s from chain %s",
-		 nft_map_name(txn->map_id[map], name), nft_chain_name(chain));
+		 nft_map_name(map, name), nft_chain_name(chain));
 	nlh = nft_batch_put(txn->batch, NFT_MSG_DELRULE, 0, what);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nft_batch_next(txn->batch);
 	nftnl_rule_free(r);
 }
 
+/* Deletes map id @map, which no rule may look up any more. */
 static void put_map_del(struct nft_txn *txn, unsigned int map)
 {
 	char what[64], name[NFT_MAP_NAME_MAX];
 	struct nlmsghdr *nlh;
 
-	nft_map_name(txn->map_id[map], name);
+	nft_map_name(map, name);
 	snprintf(what, sizeof(what), "delete map %s", name);
 	nlh = nft_batch_put(txn->batch, NFT_MSG_DELSET, 0, what);
 	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, NFT_TABLE_NAME);
@@ -272,9 +275,10 @@ static void put_map_del(struct nft_txn *txn, unsigned int map)
 /*
  * Flushing a live interval map and adding the new elements in the same
  * transaction is not atomic on every kernel: 6.1's rbtree lookup, meeting
- * a flushed element equal to the key, descends left only, and misses the
- * new element with that key, so packets found no rule until the commit
- * ended. Fresh maps are never looked up before they are whole.
+ * an element equal to the key that is inactive in the current generation
+ * (the new one before the commit, the flushed one after), descends left
+ * only and can miss the active element with that key, so a packet may
+ * find no rule. Fresh maps are never looked up before they are whole.
  */
 int nft_txn_renew(struct nft_txn *txn)
 {
@@ -289,12 +293,10 @@ int nft_txn_renew(struct nft_txn *txn)
 		put_map(txn, nft_map_other_id(old));
 		if (txn->map_id[map] == old)
 			return -ENOMEM;
-		txn->map_id[map] = old;
 		for (chain = 0; chain < NFT_CHAIN_COUNT; chain++)
-			if (nft_map_in_chain(map, chain))
-				put_rule_del(txn, map, chain);
-		put_map_del(txn, map);
-		txn->map_id[map] = nft_map_other_id(old);
+			if (nft_map_in_chain(old, chain))
+				put_rule_del(txn, old, chain);
+		put_map_del(txn, old);
 	}
 	return 0;
 }
