@@ -15,7 +15,7 @@
 
 set -eu
 cd "$(dirname "$0")"
-PORTREDIR=$(realpath ../../tools/portredir)
+export PORTREDIR=$(realpath ../../tools/portredir)
 RATE=$(realpath ./connect_rate)
 COUNT=${BENCH_CONNECTIONS:-3000}
 NS=prbench-$$
@@ -47,22 +47,36 @@ seconds() {
 	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
 }
 
-# change_ms BACKEND VERB ARGS...: median of 5 runs of the command, in ms;
-# each run is undone (a del re-added, an add deleted) before the next.
+# median_ms UNDO CMD...: median of 5 runs of CMD in the namespace, in ms,
+# timed from a shell inside it, so that no `ip netns exec` is counted;
+# UNDO (words for the CLI, or nothing) runs after each.
+median_ms() {
+	local undo=$1
+	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	in_ns bash -c '
+		undo=$1
+		shift
+		for i in 1 2 3 4 5; do
+			start=${EPOCHREALTIME/[.,]/}
+			"$@" >/dev/null 2>&1
+			echo $((${EPOCHREALTIME/[.,]/} - start))
+			[[ -z $undo ]] || "$PORTREDIR" $undo >/dev/null 2>&1
+		done' median "$undo" "$@" | sort -n | awk 'NR == 3 { printf "%.0f", $1 / 1000 }'
+}
+
+# change_ms BACKEND VERB ARGS...: one add or del, undone before the next.
 change_ms() {
-	local backend=$1 verb=$2 undo i times=()
+	local backend=$1 verb=$2 undo
 	shift 2
-	if [[ $verb == add ]]; then undo=(del "${@:1:1}"); else undo=(add "$1" to "$1"); fi
-	for i in 1 2 3 4 5; do
-		times+=("$(seconds in_ns "$PORTREDIR" -b "$backend" "$verb" "$@")")
-		in_ns "$PORTREDIR" -b "$backend" "${undo[@]}" >/dev/null 2>&1
-	done
-	printf '%s\n' "${times[@]}" | sort -n | awk 'NR == 3 { printf "%.0f", $1 * 1000 }'
+	if [[ $verb == add ]]; then undo="-b $backend del $1"; else undo="-b $backend add $1 to $1"; fi
+	median_ms "$undo" "$PORTREDIR" -b "$backend" "$verb" "$@"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 fresh_ns
+startup=$(median_ms "" "$PORTREDIR" --version)
 base=$(rate 8080)
 printf '%-34s %10s %8s\n' "new connections (count $COUNT)" "conn/s" "ratio"
 printf '%-34s %10s %8s\n' "direct to 8080, no rules" "$base" "1.00"
@@ -96,6 +110,7 @@ printf '%-34s %10.2f %8s\n' "nft: restore" "${load[nft]}" "$(ratio "${load[nft]}
 
 echo
 printf '%-34s %10s %8s\n' "one change (ms, median of 5)" "empty" "full"
+printf '%-34s %10s %8s\n' "the CLI doing nothing (--version)" "$startup" "$startup"
 for backend in kmod nft; do
 	for verb in add del; do
 		printf '%-34s %10s %8s\n' "$backend: $verb" \
