@@ -762,6 +762,14 @@ lines() {
 	echo "${#all[@]}"
 }
 
+# The first line a connection to port 80 of the server gets, or socat's
+# complaint (a refused connection). Generous timeouts: under emulation on a
+# loaded machine an answer can take seconds, which says nothing of a rule.
+atomic_probe() {
+	ip netns exec "$CLIENT" timeout 30 socat -T 20 -t 20 - \
+		"$(socat_addr tcp "$SERVER_IP4" 80)" </dev/null 2>&1 | head -n 1
+}
+
 # While restore swaps 80 -> 8080 for 80 -> 8081 and back, every new
 # connection meets one whole table or the other: none reaches port 80
 # itself or finds no rule. Restores go on until enough connections were
@@ -779,7 +787,7 @@ restore_is_atomic() {
 	(
 		close_conn_fds
 		while [[ ! -e $TMP_DIR/stop ]]; do
-			echo "$(probe "$CLIENT" "$SERVER_IP4" 80)" >>"$TMP_DIR/answers"
+			echo "$(atomic_probe)" >>"$TMP_DIR/answers"
 		done
 	) &
 	echo $! >>"$TMP_DIR/pids"
