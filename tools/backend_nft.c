@@ -42,7 +42,11 @@
  *   The table, its chains, a map and the rules looking it up are created
  *   by the first change that needs them, in that change's transaction, and
  *   then stay: rules come and go as map elements, and flush empties the
- *   maps. The NAT expressions hold the namespace's conntrack
+ *   maps. restore alone replaces maps: it builds each one afresh under its
+ *   other name (redir_tcp <-> redir_tcp_alt) and, in the same transaction,
+ *   swaps the chain rules over to it and deletes the old map, because
+ *   flushing and refilling a live map is not atomic on every kernel
+ *   (nft_txn_renew()). The NAT expressions hold the namespace's conntrack
  *   reference; when the last of them goes (or the table), replies of
  *   established redirected connections are no longer translated back (the
  *   NAT pitfall in notes/vm-facts.md). Keeping them for the table's
@@ -50,11 +54,15 @@
  *
  * Consistency
  *
- *   The kernel is the only state. Every command reads the whole table back,
+ *   The kernel is the only state. Every command reads the table back,
  *   checks that it holds only what this tool makes, and sends its change as
  *   one batch tagged with the ruleset generation it read: if anything
  *   changed in between, the kernel refuses the batch (ERESTART) and the
- *   command starts over from a fresh read.
+ *   command starts over from a fresh read. A change reads the table's
+ *   objects but only the rules it needs (enum nft_scope): add looks up
+ *   its ports in the maps it could overlap, del its selector's first and
+ *   last ports, flush and restore none, so that one change costs the same
+ *   at a full table as at an empty one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -180,16 +188,18 @@ static int check_rule(struct backend *b, struct redir_rule *r)
 	return 0;
 }
 
-static int read_state(struct backend *b, struct nft_state *state)
+static int read_state(struct backend *b, struct nft_state *state,
+		      enum nft_scope scope, const struct redir_rule *rule)
 {
 	char why[128] = "";
 	int attempt, ret = -EAGAIN;
 
 	for (attempt = 0; attempt < NFT_ATTEMPTS && ret == -EAGAIN; attempt++)
-		ret = nft_state_read(sock_of(b), state, why, sizeof(why));
+		ret = nft_state_read(sock_of(b), state, scope, rule, why,
+				     sizeof(why));
 	if (ret == -EPROTO)
 		snprintf(b->error, sizeof(b->error),
-			 "table inet portredir was changed outside portredir: %s; `nft delete table inet portredir` starts over",
+			 "table inet portredir was made or changed outside portredir: %s; `nft delete table inet portredir` starts over",
 			 why);
 	else if (ret == -EAGAIN)
 		snprintf(b->error, sizeof(b->error),
@@ -227,8 +237,12 @@ static void report(struct backend *b, const struct nft_batch_error *e)
 typedef int (*build_fn)(struct backend *b, struct nft_txn *txn,
 			const struct nft_state *state, const void *arg);
 
-/* Read, check and build, commit; start over if the ruleset moved meanwhile. */
-static int change(struct backend *b, build_fn build, const void *arg)
+/*
+ * Read (the rules of @scope around @rule), check and build, commit; start
+ * over if the ruleset moved meanwhile.
+ */
+static int change(struct backend *b, build_fn build, const void *arg,
+		  enum nft_scope scope, const struct redir_rule *rule)
 {
 	struct nft_batch_error error;
 	struct nft_state state;
@@ -236,7 +250,7 @@ static int change(struct backend *b, build_fn build, const void *arg)
 	int attempt, ret;
 
 	for (attempt = 0; attempt < NFT_ATTEMPTS; attempt++) {
-		ret = read_state(b, &state);
+		ret = read_state(b, &state, scope, rule);
 		if (ret)
 			return ret;
 		ret = nft_txn_begin(&txn, &state);
@@ -285,7 +299,7 @@ static int nft_add(struct backend *b, const struct redir_rule *rule)
 	struct redir_rule r = *rule;
 	int ret = check_rule(b, &r);
 
-	return ret ? ret : change(b, build_add, &r);
+	return ret ? ret : change(b, build_add, &r, NFT_SCOPE_OVERLAPS, &r);
 }
 
 static int build_del(struct backend *b, struct nft_txn *txn,
@@ -306,14 +320,14 @@ static int nft_del(struct backend *b, const struct redir_rule *rule)
 	struct redir_rule r = *rule;
 	int ret = check_selector(b, &r, false);
 
-	return ret ? ret : change(b, build_del, &r);
+	return ret ? ret : change(b, build_del, &r, NFT_SCOPE_SAME, &r);
 }
 
 static int nft_list(struct backend *b, struct rule_list *out)
 {
 	struct nft_state state;
 	size_t i;
-	int ret = read_state(b, &state);
+	int ret = read_state(b, &state, NFT_SCOPE_ALL, NULL);
 
 	for (i = 0; !ret && i < state.rules.len; i++)
 		ret = rule_list_append(out, &state.rules.rules[i]);
@@ -332,7 +346,7 @@ static int build_flush(struct backend *b, struct nft_txn *txn,
 
 static int nft_flush(struct backend *b)
 {
-	return change(b, build_flush, NULL);
+	return change(b, build_flush, NULL, NFT_SCOPE_NONE, NULL);
 }
 
 /* rules_overlap() over a list sorted by protocol, then first port. */
@@ -377,7 +391,7 @@ static int build_replace(struct backend *b, struct nft_txn *txn,
 
 	(void)b;
 	(void)state;
-	ret = nft_txn_flush(txn);
+	ret = nft_txn_renew(txn);
 	for (i = 0; !ret && i < rules->len; i++)
 		ret = nft_txn_add(txn, &rules->rules[i]);
 	return ret;
@@ -398,12 +412,12 @@ static int nft_replace(struct backend *b, const struct rule_list *rules)
 	}
 	if (!ret)
 		ret = check_overlaps(b, &checked);
-	if (!ret) {
-		/* Rules of one map together make few, full element messages. */
+	/* Rules of one map together make few, full element messages. */
+	if (!ret && checked.len > 1)
 		qsort(checked.rules, checked.len, sizeof(*checked.rules),
 		      compare_by_map);
-		ret = change(b, build_replace, &checked);
-	}
+	if (!ret)
+		ret = change(b, build_replace, &checked, NFT_SCOPE_NONE, NULL);
 	rule_list_free(&checked);
 	return ret;
 }

@@ -334,6 +334,21 @@ int nft_raw_to_rules(unsigned int map, struct nft_raw_list *raw,
 	return 0;
 }
 
+void nft_raw_elem_rule(unsigned int map, const struct nft_raw_elem *e,
+		       uint16_t last, struct redir_rule *rule)
+{
+	rule_base(map, e, rule);
+	if (e->tagged) {
+		rule->port = e->tag_port;
+		rule->to = e->tag_to;
+	} else {
+		rule->port.min = e->key;
+		rule->port.max = e->has_key_end ? e->key_end : last;
+		rule->to.min = rule->to.max = e->to;
+	}
+	rule->connections = e->packets;
+}
+
 static void put_port(uint8_t *data, uint16_t port)
 {
 	data[0] = port >> 8;
@@ -389,6 +404,15 @@ static void set_key(struct nftnl_set_elem *e, uint16_t attr,
 	memcpy(key, ifname, strnlen(ifname, IFNAMSIZ - 1));
 	put_port(key + IFNAMSIZ, port);
 	nftnl_set_elem_set(e, attr, key, sizeof(key));
+}
+
+struct nftnl_set_elem *nft_key_elem(const char *ifname, uint16_t port)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (e)
+		set_key(e, NFTNL_SET_ELEM_KEY, ifname, port);
+	return e;
 }
 
 /* The start element, or the only one: key(s), target, comment. */

@@ -54,6 +54,17 @@ int nft_raw_to_rules(unsigned int map, struct nft_raw_list *raw,
 		     struct rule_list *rules, char *why, size_t len);
 
 /*
+ * The rule that @e, an element of @map as GETSETELEM returns it, is part
+ * of. In a port map such an element is an interval's start alone: @last
+ * is where the caller found the interval to end.
+ */
+void nft_raw_elem_rule(unsigned int map, const struct nft_raw_elem *e,
+		       uint16_t last, struct redir_rule *rule);
+
+/* An element of key @port, or @ifname . @port in a _dev map: a lookup. */
+struct nftnl_set_elem *nft_key_elem(const char *ifname, uint16_t port);
+
+/*
  * Calls @fn with each element @rule is made of in its map, for adding or,
  * with @del, for deleting. @fn takes the element; a negative return stops.
  */

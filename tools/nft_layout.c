@@ -75,6 +75,7 @@ static const struct {
 static void map_split(unsigned int map, unsigned int *p, unsigned int *f,
 		      unsigned int *d)
 {
+	map %= NFT_MAP_COUNT;
 	*d = map % COUNT(directions);
 	map /= COUNT(directions);
 	*f = map % COUNT(families);
@@ -113,9 +114,15 @@ const char *nft_map_name(unsigned int map, char buf[NFT_MAP_NAME_MAX])
 
 	map_split(map, &p, &f, &d);
 	/* "tcp" alone is an nft keyword: nft -f could not read it back. */
-	snprintf(buf, NFT_MAP_NAME_MAX, "redir_%s%s%s", protos[p].name,
-		 families[f].suffix, directions[d].suffix);
+	snprintf(buf, NFT_MAP_NAME_MAX, "redir_%s%s%s%s", protos[p].name,
+		 families[f].suffix, directions[d].suffix,
+		 map < NFT_MAP_COUNT ? "" : "_alt");
 	return buf;
+}
+
+unsigned int nft_map_other_id(unsigned int map)
+{
+	return (map + NFT_MAP_COUNT) % NFT_MAP_IDS;
 }
 
 int nft_map_by_name(const char *name)
@@ -123,7 +130,7 @@ int nft_map_by_name(const char *name)
 	char buf[NFT_MAP_NAME_MAX];
 	unsigned int map;
 
-	for (map = 0; map < NFT_MAP_COUNT; map++)
+	for (map = 0; map < NFT_MAP_IDS; map++)
 		if (!strcmp(name, nft_map_name(map, buf)))
 			return map;
 	return -1;
@@ -453,6 +460,45 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
 		return NULL;
 	}
 	return r;
+}
+
+static void describe_table_flags(uint32_t flags, char *why, size_t len)
+{
+	if (flags == NFT_TABLE_F_DORMANT)
+		snprintf(why, len, "it has flag dormant, so its chains see no packet");
+	else if (flags == NFT_TABLE_F_OWNER)
+		snprintf(why, len, "it has flag owner, so it goes away with the process that owns it");
+	else
+		snprintf(why, len, "it has flags 0x%x, where portredir sets none", flags);
+}
+
+/* Our table has no flags, and our comment or (on ENOMEM) none. */
+int nft_table_check(const struct nftnl_table *table, char *why, size_t len)
+{
+	struct nftnl_table *want = nft_table_build();
+	uint32_t flags = nftnl_table_get_u32(table, NFTNL_TABLE_FLAGS);
+	const void *data, *want_data;
+	uint32_t size = 0, want_size = 0;
+	bool same;
+
+	if (!want) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	data = nftnl_table_get_data(table, NFTNL_TABLE_USERDATA, &size);
+	want_data = nftnl_table_get_data(want, NFTNL_TABLE_USERDATA, &want_size);
+	same = !data || (want_data && size == want_size &&
+			 !memcmp(data, want_data, size));
+	nftnl_table_free(want);
+	if (flags) {
+		describe_table_flags(flags, why, len);
+		return -1;
+	}
+	if (!same) {
+		snprintf(why, len, "it has a comment or user data other than portredir gives it");
+		return -1;
+	}
+	return 0;
 }
 
 static int chain_by_name(const char *name)

@@ -37,10 +37,19 @@ struct nft_map_class {
 #define NFT_MAP_COUNT		36
 #define NFT_MAP_NAME_MAX	32
 
+/*
+ * Each map goes by one of two names (redir_tcp, redir_tcp_alt): restore
+ * builds the new maps under the names the old ones do not use, so that no
+ * element of a live map ever changes under a packet. A map id names one
+ * map under one name, 0..NFT_MAP_IDS-1; id % NFT_MAP_COUNT is the map.
+ */
+#define NFT_MAP_IDS		(2 * NFT_MAP_COUNT)
+
+/* Functions taking a map take a map id as well. */
 void nft_map_class(unsigned int map, struct nft_map_class *class);
 unsigned int nft_map_of_rule(const struct redir_rule *rule);
 const char *nft_map_name(unsigned int map, char buf[NFT_MAP_NAME_MAX]);
-/* The map called @name, or -1. */
+/* The map id called @name, or -1. */
 int nft_map_by_name(const char *name);
 bool nft_map_in_chain(unsigned int map, enum nft_chain_id chain);
 const char *nft_chain_name(enum nft_chain_id chain);
@@ -49,6 +58,8 @@ const char *nft_chain_name(enum nft_chain_id chain);
 struct nftnl_table *nft_table_build(void);
 struct nftnl_chain *nft_chain_build(enum nft_chain_id chain);
 struct nftnl_set *nft_map_build(unsigned int map);
+/* The id @map has under its other name. */
+unsigned int nft_map_other_id(unsigned int map);
 /* The rule in @chain that sends new connections through @map. */
 struct nftnl_rule *nft_map_rule_build(unsigned int map,
 				      enum nft_chain_id chain);
@@ -57,6 +68,7 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
  * Shape checks for objects read back from the kernel: 0 and what the
  * object is, or -1 and @why it is not something this tool made.
  */
+int nft_table_check(const struct nftnl_table *table, char *why, size_t len);
 int nft_chain_check(const struct nftnl_chain *chain, enum nft_chain_id *id,
 		    char *why, size_t len);
 int nft_map_check(const struct nftnl_set *set, unsigned int *map,

@@ -14,6 +14,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/portredir.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
 #include "nft_elems.h"
@@ -26,7 +27,8 @@ enum { ADDED, DELETED };
 struct monitor {
 	struct nft_raw_list pending[NFT_MAP_COUNT][2];
 	struct nft_raw_list scratch;
-	bool table_deleted;
+	/* the table or a map went, elements unannounced: every old rule went */
+	bool flushed;
 	monitor_fn fn;
 	void *arg;
 	int err;
@@ -40,7 +42,7 @@ static void forget(struct monitor *m)
 		m->pending[map][ADDED].len = 0;
 		m->pending[map][DELETED].len = 0;
 	}
-	m->table_deleted = false;
+	m->flushed = false;
 }
 
 static void gather(struct monitor *m, const struct nlmsghdr *nlh, int op)
@@ -55,7 +57,7 @@ static void gather(struct monitor *m, const struct nlmsghdr *nlh, int op)
 		m->err = -ENOMEM;
 	if (map < 0)
 		return;
-	to = &m->pending[map][op];
+	to = &m->pending[map % NFT_MAP_COUNT][op];
 	for (i = 0; i < m->scratch.len; i++) {
 		if (to->len == to->cap) {
 			size_t cap = to->cap ? to->cap * 2 : 64;
@@ -93,7 +95,7 @@ static void deliver(struct monitor *m)
 {
 	unsigned int map;
 
-	if (m->table_deleted)
+	if (m->flushed)
 		m->fn(PORTREDIR_CMD_FLUSH, NULL, m->arg);
 	for (map = 0; map < NFT_MAP_COUNT; map++)
 		deliver_map(m, map, DELETED);
@@ -118,6 +120,25 @@ static bool our_table(const struct nlmsghdr *nlh)
 	return ours;
 }
 
+/* A map of ours is deleted when restore swaps in a new one. */
+static bool our_map(const struct nlmsghdr *nlh)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	const char *table, *name;
+	bool ours = false;
+
+	if (s && nftnl_set_nlmsg_parse(nlh, s) == 0) {
+		table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
+		name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+		ours = table && !strcmp(table, NFT_TABLE_NAME) &&
+		       nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == NFPROTO_INET &&
+		       name && nft_map_by_name(name) >= 0;
+	}
+	if (s)
+		nftnl_set_free(s);
+	return ours;
+}
+
 static int event_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct monitor *m = arg;
@@ -134,7 +155,11 @@ static int event_cb(const struct nlmsghdr *nlh, void *arg)
 	case NFT_MSG_DELTABLE:
 		/* Deleting a table announces no element: all rules went. */
 		if (our_table(nlh))
-			m->table_deleted = true;
+			m->flushed = true;
+		break;
+	case NFT_MSG_DELSET:
+		if (our_map(nlh))
+			m->flushed = true;
 		break;
 	case NFT_MSG_NEWGEN:
 		deliver(m);

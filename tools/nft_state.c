@@ -20,7 +20,8 @@
 
 struct read_ctx {
 	struct nft_state *state;
-	unsigned int rules[NFT_MAP_COUNT][NFT_CHAIN_COUNT];
+	/* chain rules per map id: one map must not be looked up by two names */
+	unsigned int rules[NFT_MAP_IDS][NFT_CHAIN_COUNT];
 	struct nft_raw_list raw;
 	int err;
 	char *why;
@@ -60,6 +61,21 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+static void add_map(struct read_ctx *ctx, unsigned int id)
+{
+	unsigned int map = id % NFT_MAP_COUNT;
+	char name[NFT_MAP_NAME_MAX];
+
+	if (ctx->state->map[map]) {
+		snprintf(ctx->why, ctx->len, "it has map %s under two names",
+			 nft_map_name(map, name));
+		fail(ctx, -EPROTO);
+		return;
+	}
+	ctx->state->map[map] = true;
+	ctx->state->map_id[map] = id;
+}
+
 static int set_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct read_ctx *ctx = arg;
@@ -74,7 +90,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
 		if (nft_map_check(s, &map, ctx->why, ctx->len))
 			fail(ctx, -EPROTO);
 		else
-			ctx->state->map[map] = true;
+			add_map(ctx, map);
 	}
 	nftnl_set_free(s);
 	return MNL_CB_OK;
@@ -92,10 +108,13 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	if (!ctx->err && nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
 	    ours(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
 		 nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY))) {
-		if (nft_rule_check(r, &map, &chain, ctx->why, ctx->len))
+		if (nft_rule_check(r, &map, &chain, ctx->why, ctx->len)) {
 			fail(ctx, -EPROTO);
-		else
+		} else {
 			ctx->rules[map][chain]++;
+			ctx->state->handle[map % NFT_MAP_COUNT][chain] =
+				nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+		}
 	}
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
@@ -130,8 +149,18 @@ static int request(struct nft_sock *s, uint16_t type, uint16_t flags,
 
 static int table_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	(void)nlh;
-	((struct read_ctx *)arg)->state->table = true;
+	struct read_ctx *ctx = arg;
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		return fail(ctx, -ENOMEM);
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0)
+		fail(ctx, -EINVAL);
+	else if (nft_table_check(t, ctx->why, ctx->len))
+		fail(ctx, -EPROTO);
+	else
+		ctx->state->table = true;
+	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 
@@ -142,9 +171,11 @@ static int check_rules(struct read_ctx *ctx)
 	unsigned int map, want;
 	int chain;
 
-	for (map = 0; map < NFT_MAP_COUNT; map++) {
+	for (map = 0; map < NFT_MAP_IDS; map++) {
 		for (chain = 0; chain < NFT_CHAIN_COUNT; chain++) {
-			want = ctx->state->map[map] && nft_map_in_chain(map, chain);
+			want = nft_map_in_chain(map, chain) &&
+			       ctx->state->map[map % NFT_MAP_COUNT] &&
+			       ctx->state->map_id[map % NFT_MAP_COUNT] == map;
 			if (ctx->rules[map][chain] == want)
 				continue;
 			snprintf(ctx->why, ctx->len,
@@ -172,9 +203,194 @@ static int read_map(struct nft_sock *s, struct read_ctx *ctx, unsigned int map)
 	return ret;
 }
 
-static int read_objects(struct nft_sock *s, struct read_ctx *ctx)
+/*
+ * GETSETELEM of one key in map id @id: 0 and the element holding it (an
+ * interval's start, in a port map), -ENOENT when none does.
+ */
+static int get_elem(struct nft_sock *s, struct read_ctx *ctx, unsigned int id,
+		    const char *ifname, uint16_t port, struct nft_raw_elem *e)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], name[NFT_MAP_NAME_MAX];
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct nftnl_set_elem *elem = nft_key_elem(ifname, port);
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!set || !elem) {
+		if (set)	/* libnftnl's free functions take no NULL */
+			nftnl_set_free(set);
+		if (elem)
+			nftnl_set_elem_free(elem);
+		return -ENOMEM;
+	}
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, nft_map_name(id, name));
+	nftnl_set_elem_add(set, elem);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+				    NLM_F_ACK, 0);
+	nftnl_set_elems_nlmsg_build_payload(nlh, set);
+	nftnl_set_free(set);
+	ctx->raw.len = 0;
+	ret = nft_sock_request(s, nlh, elem_cb, ctx);
+	if (!ret)
+		ret = ctx->err;
+	if (!ret && (ctx->raw.len != 1 || ctx->raw.elems[0].malformed)) {
+		snprintf(ctx->why, ctx->len, "map %s answers port %u with %zu elements",
+			 name, port, ctx->raw.len);
+		ret = -EPROTO;
+	}
+	if (!ret)
+		*e = ctx->raw.elems[0];
+	return ret;
+}
+
+/*
+ * The last port of the interval that @start opens in port map @id: the
+ * ports it holds are contiguous, so a bisection finds it in 16 lookups.
+ */
+static int interval_last(struct nft_sock *s, struct read_ctx *ctx,
+			 unsigned int id, uint16_t start, uint16_t *last)
+{
+	unsigned int lo = start, hi = 65535, mid;
+	struct nft_raw_elem e;
+	int ret;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		ret = get_elem(s, ctx, id, "", mid, &e);
+		if (ret && ret != -ENOENT)
+			return ret;
+		if (!ret && e.key == start)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	*last = lo;
+	return 0;
+}
+
+/* The rule of map id @id that holds @port (on @ifname, in a _dev map). */
+static int find_rule(struct nft_sock *s, struct read_ctx *ctx, unsigned int id,
+		     const char *ifname, uint16_t port, struct redir_rule *rule)
+{
+	struct nft_raw_elem e;
+	uint16_t last = 0;
+	int ret = get_elem(s, ctx, id, ifname, port, &e);
+
+	/* Only an untagged element of a port map does not say its end. */
+	if (!ret && !e.tagged && !e.has_key_end)
+		ret = interval_last(s, ctx, id, e.key, &last);
+	if (!ret)
+		nft_raw_elem_rule(id, &e, last, rule);
+	return ret;
+}
+
+/* Widest range whose ports are looked up one by one, not by a dump. */
+#define NFT_LOOKUP_PORTS	64
+
+static bool may_overlap(unsigned int map, const struct redir_rule *rule)
+{
+	struct nft_map_class c;
+
+	nft_map_class(map, &c);
+	return c.proto == rule->proto && (c.family & rule->family) &&
+	       (c.direction & rule->direction);
+}
+
+/* The rules of map id @id that hold a port of @rule, found by lookups. */
+static int look_up_overlaps(struct nft_sock *s, struct read_ctx *ctx,
+			    unsigned int id, const char *ifname,
+			    const struct redir_rule *rule)
+{
+	unsigned int port = rule->port.min;
+	struct redir_rule found;
+	int ret = 0;
+
+	while (!ret && port <= rule->port.max) {
+		ret = find_rule(s, ctx, id, ifname, port, &found);
+		if (ret == -ENOENT) {
+			ret = 0;
+			port++;
+		} else if (!ret) {
+			ret = rule_list_append(&ctx->state->rules, &found);
+			/* A hand-made element may name ports below @port. */
+			port = found.port.max >= port ? found.port.max + 1U
+						      : port + 1;
+		}
+	}
+	return ret;
+}
+
+/*
+ * A map is read whole where that is cheaper than looking up the rule's
+ * ports one by one: for a wide range, or for a _dev map against a rule for
+ * any interface (its keys would be every interface name).
+ */
+static int read_overlaps(struct nft_sock *s, struct read_ctx *ctx,
+			 const struct redir_rule *rule)
+{
+	struct nft_map_class c;
+	unsigned int map, id;
+	int ret = 0;
+
+	for (map = 0; !ret && map < NFT_MAP_COUNT; map++) {
+		if (!ctx->state->map[map] || !may_overlap(map, rule))
+			continue;
+		id = ctx->state->map_id[map];
+		nft_map_class(map, &c);
+		if ((c.dev && !rule->ifname[0]) ||
+		    port_range_size(&rule->port) > NFT_LOOKUP_PORTS)
+			ret = read_map(s, ctx, id);
+		else
+			ret = look_up_overlaps(s, ctx, id, c.dev ? rule->ifname : "",
+					       rule);
+	}
+	return ret;
+}
+
+/* The rule @selector names, if any, is the one that holds its first port. */
+static int read_same(struct nft_sock *s, struct read_ctx *ctx,
+		     const struct redir_rule *selector)
+{
+	unsigned int map = nft_map_of_rule(selector);
+	struct redir_rule rule;
+	int ret;
+
+	if (map >= NFT_MAP_COUNT || !ctx->state->map[map])
+		return 0;
+	ret = find_rule(s, ctx, ctx->state->map_id[map], selector->ifname,
+			selector->port.min, &rule);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	if (rule_compare(selector, &rule))
+		return 0;
+	return rule_list_append(&ctx->state->rules, &rule);
+}
+
+static int read_rules(struct nft_sock *s, struct read_ctx *ctx,
+		      enum nft_scope scope, const struct redir_rule *rule)
 {
 	unsigned int map;
+	int ret = 0;
+
+	switch (scope) {
+	case NFT_SCOPE_ALL:
+		for (map = 0; !ret && map < NFT_MAP_COUNT; map++)
+			if (ctx->state->map[map])
+				ret = read_map(s, ctx, ctx->state->map_id[map]);
+		return ret;
+	case NFT_SCOPE_OVERLAPS:
+		return read_overlaps(s, ctx, rule);
+	case NFT_SCOPE_SAME:
+		return read_same(s, ctx, rule);
+	default:
+		return 0;
+	}
+}
+
+static int read_objects(struct nft_sock *s, struct read_ctx *ctx,
+			enum nft_scope scope, const struct redir_rule *rule)
+{
 	int ret;
 
 	ret = request(s, NFT_MSG_GETTABLE, NLM_F_ACK, NFTA_TABLE_NAME, NULL,
@@ -192,14 +408,12 @@ static int read_objects(struct nft_sock *s, struct read_ctx *ctx)
 			      NULL, rule_cb, ctx);
 	if (!ret)
 		ret = check_rules(ctx);
-	for (map = 0; !ret && map < NFT_MAP_COUNT; map++)
-		if (ctx->state->map[map])
-			ret = read_map(s, ctx, map);
-	return ret;
+	return ret ? ret : read_rules(s, ctx, scope, rule);
 }
 
-int nft_state_read(struct nft_sock *s, struct nft_state *state, char *why,
-		   size_t len)
+int nft_state_read(struct nft_sock *s, struct nft_state *state,
+		   enum nft_scope scope, const struct redir_rule *rule,
+		   char *why, size_t len)
 {
 	struct read_ctx ctx = { .state = state, .why = why, .len = len };
 	uint32_t genid;
@@ -208,7 +422,7 @@ int nft_state_read(struct nft_sock *s, struct nft_state *state, char *why,
 	memset(state, 0, sizeof(*state));
 	ret = nft_sock_genid(s, &state->genid);
 	if (!ret)
-		ret = read_objects(s, &ctx);
+		ret = read_objects(s, &ctx, scope, rule);
 	nft_raw_free(&ctx.raw);
 	/* Several dumps are one snapshot only if no commit came between. */
 	if (!ret)

@@ -21,6 +21,8 @@
 
 int nft_txn_begin(struct nft_txn *txn, const struct nft_state *state)
 {
+	unsigned int map;
+
 	memset(txn, 0, sizeof(*txn));
 	txn->batch = nft_batch_new(state->genid);
 	if (!txn->batch)
@@ -28,6 +30,11 @@ int nft_txn_begin(struct nft_txn *txn, const struct nft_state *state)
 	txn->table = state->table;
 	memcpy(txn->chain, state->chain, sizeof(txn->chain));
 	memcpy(txn->map, state->map, sizeof(txn->map));
+	memcpy(txn->map_id, state->map_id, sizeof(txn->map_id));
+	memcpy(txn->handle, state->handle, sizeof(txn->handle));
+	for (map = 0; map < NFT_MAP_COUNT; map++)
+		if (!txn->map[map])
+			txn->map_id[map] = map;
 	return 0;
 }
 
@@ -93,7 +100,7 @@ static int take_elem(struct nftnl_set_elem *elem, void *arg)
 static int put_elems(struct nft_txn *txn, const struct redir_rule *rule,
 		     bool del)
 {
-	unsigned int map = nft_map_of_rule(rule);
+	unsigned int map = txn->map_id[nft_map_of_rule(rule)];
 	int ret;
 
 	if (txn->pending && (txn->pending_map != map || txn->pending_del != del))
@@ -154,6 +161,7 @@ static void put_map_rule(struct nft_txn *txn, unsigned int map,
 	nftnl_rule_free(r);
 }
 
+/* Creates map id @map and the chain rules that look it up. */
 static void put_map(struct nft_txn *txn, unsigned int map)
 {
 	struct nftnl_set *s = nft_map_build(map);
@@ -172,7 +180,8 @@ static void put_map(struct nft_txn *txn, unsigned int map)
 	for (chain = 0; chain < NFT_CHAIN_COUNT; chain++)
 		if (nft_map_in_chain(map, chain))
 			put_map_rule(txn, map, chain);
-	txn->map[map] = true;
+	txn->map[map % NFT_MAP_COUNT] = true;
+	txn->map_id[map % NFT_MAP_COUNT] = map;
 }
 
 /* Creates what @map needs that does not exist yet; false on ENOMEM. */
@@ -189,7 +198,7 @@ static bool ensure_map(struct nft_txn *txn, unsigned int map)
 		if (!txn->chain[chain])
 			put_chain(txn, chain);
 	if (txn->table && txn->chain[0] && txn->chain[1])
-		put_map(txn, map);
+		put_map(txn, txn->map_id[map]);
 	return txn->map[map];
 }
 
@@ -215,13 +224,79 @@ int nft_txn_flush(struct nft_txn *txn)
 	for (map = 0; map < NFT_MAP_COUNT; map++) {
 		if (!txn->map[map])
 			continue;
-		nft_map_name(map, name);
+		nft_map_name(txn->map_id[map], name);
 		snprintf(what, sizeof(what), "flush map %s", name);
 		/* A DELSETELEM without elements empties the whole set. */
 		nlh = nft_batch_put(txn->batch, NFT_MSG_DELSETELEM, 0, what);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE_NAME);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
 		nft_batch_next(txn->batch);
+	}
+	return 0;
+}
+
+/* Deletes the rule in @chain that looks up map id @map. */
+static void put_rule_del(struct nft_txn *txn, unsigned int map,
+			 enum nft_chain_id chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	char what[64], name[NFT_MAP_NAME_MAX];
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nft_chain_name(chain));
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE,
+			   txn->handle[map % NFT_MAP_COUNT][chain]);
+	snprintf(what, sizeof(what), "delete the rule for map %s from chain %s",
+		 nft_map_name(map, name), nft_chain_name(chain));
+	nlh = nft_batch_put(txn->batch, NFT_MSG_DELRULE, 0, what);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_next(txn->batch);
+	nftnl_rule_free(r);
+}
+
+/* Deletes map id @map, which no rule may look up any more. */
+static void put_map_del(struct nft_txn *txn, unsigned int map)
+{
+	char what[64], name[NFT_MAP_NAME_MAX];
+	struct nlmsghdr *nlh;
+
+	nft_map_name(map, name);
+	snprintf(what, sizeof(what), "delete map %s", name);
+	nlh = nft_batch_put(txn->batch, NFT_MSG_DELSET, 0, what);
+	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, NFT_TABLE_NAME);
+	mnl_attr_put_strz(nlh, NFTA_SET_NAME, name);
+	nft_batch_next(txn->batch);
+}
+
+/*
+ * Flushing a live interval map and adding the new elements in the same
+ * transaction is not atomic on every kernel: 6.1's rbtree lookup, meeting
+ * an element equal to the key that is inactive in the current generation
+ * (the new one before the commit, the flushed one after), descends left
+ * only and can miss the active element with that key, so a packet may
+ * find no rule. Fresh maps are never looked up before they are whole.
+ */
+int nft_txn_renew(struct nft_txn *txn)
+{
+	unsigned int map, old;
+	int chain;
+
+	send_pending(txn);
+	for (map = 0; map < NFT_MAP_COUNT; map++) {
+		if (!txn->map[map])
+			continue;
+		old = txn->map_id[map];
+		put_map(txn, nft_map_other_id(old));
+		if (txn->map_id[map] == old)
+			return -ENOMEM;
+		for (chain = 0; chain < NFT_CHAIN_COUNT; chain++)
+			if (nft_map_in_chain(old, chain))
+				put_rule_del(txn, old, chain);
+		put_map_del(txn, old);
 	}
 	return 0;
 }

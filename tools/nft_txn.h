@@ -19,6 +19,8 @@ struct nft_txn {
 	bool table;
 	bool chain[NFT_CHAIN_COUNT];
 	bool map[NFT_MAP_COUNT];
+	unsigned int map_id[NFT_MAP_COUNT];
+	uint64_t handle[NFT_MAP_COUNT][NFT_CHAIN_COUNT];
 	/* elements gathered into the next NEWSETELEM/DELSETELEM message */
 	struct nftnl_set *pending;
 	unsigned int pending_map;
@@ -31,6 +33,12 @@ int nft_txn_add(struct nft_txn *txn, const struct redir_rule *rule);
 int nft_txn_del(struct nft_txn *txn, const struct redir_rule *rule);
 /* Empties every map; tables, chains and maps stay (see backend_nft.c). */
 int nft_txn_flush(struct nft_txn *txn);
+/*
+ * Swaps every map for an empty one under its other name, with the chain
+ * rules that look it up: the old maps stay whole until the commit drops
+ * them, so a packet meets either all the old rules or all the new ones.
+ */
+int nft_txn_renew(struct nft_txn *txn);
 /* 0 also when there was nothing to send. */
 int nft_txn_commit(struct nft_txn *txn, struct nft_sock *s,
 		   struct nft_batch_error *error);
