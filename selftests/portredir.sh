@@ -1007,15 +1007,17 @@ restore_is_atomic() {
 
 # monitor prints each change as the command that would make it; a flush
 # shows as "flush" or as one "del" per rule it removed.
-monitor_changes() {
-	local mon=$TMP_DIR/monitor i
-	setup_topology
+# start_monitor FILE: `portredir monitor` in $SERVER, printing to FILE,
+# returns once it is heard: it printed a probe rule on port 1 being added
+# and deleted. The probe may take several tries under a slow emulator, so
+# the caller's events are those after the last "del tcp 1" (monitor_events).
+start_monitor() {
+	local mon=$1 i
 	(
 		close_conn_fds
 		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" monitor >"$mon" 2>&1
 	) &
 	echo $! >>"$TMP_DIR/pids"
-	# The monitor is listening once it reports a change.
 	for i in $(seq 1 20); do
 		pr "$SERVER" add 1 1 >/dev/null 2>&1
 		busywait 1000 grep -qx "add tcp 1 to 1" "$mon" && break
@@ -1023,14 +1025,30 @@ monitor_changes() {
 	done
 	grep -qx "add tcp 1 to 1" "$mon" || fail "monitor printed nothing: $(cat "$mon")"
 	cmd_ok pr "$SERVER" del 1
+	busywait 5000 monitor_heard_last_del "$mon" || fail "monitor missed the probe's del: $(cat "$mon")"
+}
+
+monitor_heard_last_del() {
+	[[ $(tail -n 1 "$1") == "del tcp 1" ]]
+}
+
+# monitor_events FILE: what the monitor printed after start_monitor.
+monitor_events() {
+	tac "$1" | sed '/^del tcp 1$/q' | tac | sed 1d
+}
+
+monitor_changes() {
+	local mon=$TMP_DIR/monitor
+	setup_topology
+	start_monitor "$mon"
 	cmd_ok pr "$SERVER" add 80 8080
 	cmd_ok pr "$SERVER" add udp 53 5353 -4 --local
 	cmd_ok pr "$SERVER" del 80
 	cmd_ok pr "$SERVER" flush
 	cmd_ok pr "$SERVER" add 81 8081
 	busywait 5000 grep -qx "add tcp 81 to 8081" "$mon" || fail "monitor missed changes: $(cat "$mon")"
-	sed -n '/^add tcp 1 to 1$/,$p' "$mon" | sed 1d >"$TMP_DIR/events"
-	printf '%s\n' "del tcp 1" "add tcp 80 to 8080" "add udp 53 to 5353 -4 --local" "del tcp 80" \
+	monitor_events "$mon" >"$TMP_DIR/events"
+	printf '%s\n' "add tcp 80 to 8080" "add udp 53 to 5353 -4 --local" "del tcp 80" \
 		"flush" "add tcp 81 to 8081" >"$TMP_DIR/want"
 	if ! diff -u "$TMP_DIR/want" "$TMP_DIR/events" >/dev/null; then
 		sed -i 's/^flush$/del udp 53 -4 --local/' "$TMP_DIR/want"
@@ -1547,24 +1565,13 @@ for _ in range(600):
 # The spec is the contract: the kernel's ynl, reading nothing but it, adds,
 # dumps, deletes, flushes and hears the monitor group, and agrees with the CLI.
 ynl_speaks_the_spec() {
-	local mon=$TMP_DIR/monitor ynlmon=$TMP_DIR/ynl-monitor ynlmon_pid i
+	local mon=$TMP_DIR/monitor ynlmon=$TMP_DIR/ynl-monitor ynlmon_pid
 	[[ $BACKEND == kmod ]] || skip "ynl speaks the module's generic netlink family"
 	[[ -r $YNL_TREE/tools/net/ynl/cli.py ]] ||
 		skip "no ynl in $YNL_TREE (make selftests extracts it from linux-source-6.12)"
 	checktool "python3 -c 'import yaml, jsonschema'" "ynl needs python3-yaml and python3-jsonschema"
 	setup_topology
-	(
-		close_conn_fds
-		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" monitor >"$mon" 2>&1
-	) &
-	echo $! >>"$TMP_DIR/pids"
-	for i in $(seq 1 20); do
-		pr "$SERVER" add 1 1 >/dev/null 2>&1
-		busywait 1000 grep -qx "add tcp 1 to 1" "$mon" && break
-		pr "$SERVER" del 1 >/dev/null 2>&1
-	done
-	grep -qx "add tcp 1 to 1" "$mon" || fail "monitor printed nothing: $(cat "$mon")"
-	cmd_ok pr "$SERVER" del 1
+	start_monitor "$mon"
 	( close_conn_fds; ynl_monitor "$SERVER" "$ynlmon" ) &
 	ynlmon_pid=$!
 	echo "$ynlmon_pid" >>"$TMP_DIR/pids"
@@ -1592,8 +1599,7 @@ add-ntf 17 5300-5301 6300-6301 ipv4 inbound
 del-ntf 17 5300-5301 6300-6301 ipv4 inbound
 flush-ntf"
 	busywait 5000 grep -qx "flush" "$mon" || fail "the CLI's monitor missed ynl's flush: $(cat "$mon")"
-	# What came after the last "del tcp 1": the readiness loop may repeat.
-	tac "$mon" | sed '/^del tcp 1$/q' | tac | sed 1d >"$TMP_DIR/events"
+	monitor_events "$mon" >"$TMP_DIR/events"
 	printf '%s\n' "add tcp 80 to 8080" "add udp 5300-5301 to 6300-6301 -4 --inbound" \
 		"del udp 5300-5301 -4 --inbound" "flush" >"$TMP_DIR/want"
 	diff -u "$TMP_DIR/want" "$TMP_DIR/events" >"$TMP_DIR/diff" ||
