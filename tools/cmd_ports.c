@@ -123,26 +123,13 @@ static void load_rules(const struct options *options, struct rule_list *rules)
 static void print_port_note(struct printer *p, const struct port_entry *entry,
 			    struct service_table *services)
 {
-	const struct port_range *ports = &entry->ports;
-	const char *low = port_class(ports->min), *high = port_class(ports->max);
-	const char *name = NULL;
-	char class[32];
+	struct rule_style style = {
+		.numeric = !services,
+		.services = services,
+	};
 
-	if (services && ports->min == ports->max)
-		name = service_name(services, entry->proto, ports->min);
-	if (strcmp(low, high))
-		snprintf(class, sizeof(class), "%s..%s", low, high);
-	else
-		snprintf(class, sizeof(class), "%s", low);
-
-	print_open_object(p, "port");
-	print_uint(p, "min", " %s", ports->min);
-	print_uint(p, "max", ports->min == ports->max ? NULL : "-%s",
-		   ports->max);
-	if (name)
-		print_string(p, "service", " (%s, ", name);
-	print_string(p, "class", name ? "%s)" : " (%s)", class);
-	print_close_object(p);
+	print_text(p, " ");
+	print_port_range(p, "port", &entry->ports, entry->proto, &style);
 }
 
 static const char *bind_kind(const struct listener *listener)

@@ -182,9 +182,9 @@ static void range_class(const struct port_range *range, char *buf, size_t len)
 		snprintf(buf, len, "%s..%s", low, high);
 }
 
-static void print_ports(struct printer *p, const char *key,
-			const struct port_range *range, uint8_t proto,
-			const struct rule_style *style)
+void print_port_range(struct printer *p, const char *key,
+		      const struct port_range *range, uint8_t proto,
+		      const struct rule_style *style)
 {
 	bool single = range->min == range->max;
 	const char *name = NULL;
@@ -243,10 +243,10 @@ void print_rule(struct printer *p, const struct redir_rule *rule,
 		print_rule_syntax(p, rule, style);
 	print_string(p, "protocol", list_text(style, "%s "),
 		     rule_proto_name(rule->proto));
-	print_ports(p, "port", &rule->port, rule->proto, style);
+	print_port_range(p, "port", &rule->port, rule->proto, style);
 	if (style->with_target) {
 		print_text(p, style->syntax ? "" : " -> ");
-		print_ports(p, "to", &rule->to, rule->proto, style);
+		print_port_range(p, "to", &rule->to, rule->proto, style);
 	}
 	print_mask(p, "family", rule->family, families, style);
 	print_mask(p, "direction", rule->direction, directions, style);

@@ -54,6 +54,14 @@ struct rule_style {
 };
 
 /*
+ * Prints @range as the object @key: {"min", "max", "service", "class"}, or
+ * list's text "80 (http, well-known)" ("8000-8099 (registered)").
+ */
+void print_port_range(struct printer *p, const char *key,
+		      const struct port_range *range, uint8_t proto,
+		      const struct rule_style *style);
+
+/*
  * Prints @rule's members into the current JSON object, or its text: list's
  * "tcp 80 (http, well-known) -> 8080 (http-alt, registered)  ipv4,ipv6
  * inbound,local  connections 3", or the add syntax when @style says so.
