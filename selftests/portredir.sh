@@ -983,7 +983,8 @@ restore_is_atomic() {
 		done
 	) &
 	echo $! >>"$TMP_DIR/pids"
-	busywait 10000 test -s "$TMP_DIR/answers" || fail "no connection was answered before the restores"
+	# As long as one probe may take (atomic_probe).
+	busywait 30000 test -s "$TMP_DIR/answers" || fail "no connection was answered before the restores"
 	# Probes that end between the first restore's start and the last
 	# one's end; the first of them may have begun before.
 	first=$(lines "$TMP_DIR/answers")
