@@ -12,7 +12,7 @@ packages=(
 	nftables socat iproute2 kmod util-linux procps netbase
 	cpio busybox-static qemu-system-x86
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	sparse xz-utils
+	sparse xz-utils python3-jsonschema
 )
 
 missing=()

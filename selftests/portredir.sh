@@ -1112,6 +1112,60 @@ ports_sctp() {
 	EOF
 }
 
+# --- JSON output against its schema -------------------------------------------
+
+# json_valid DEFINITION [--lines]: $TMP_DIR/out matches that definition of
+# Documentation/portredir.schema.json.
+json_valid() {
+	"$SELFTEST_DIR/json_check.py" "$@" <"$TMP_DIR/out" 2>"$TMP_DIR/err" ||
+		fail "-j output does not match \$defs/$1: $(head -n 3 "$TMP_DIR/err") in $(head -c 300 "$TMP_DIR/out")"
+}
+
+# Every -j output, with each optional member present somewhere (service
+# names, ranges across classes, dev, listeners with and without owners,
+# warnings), matches the schema that documents it.
+json_matches_schema() {
+	local mon=$TMP_DIR/monitor verb
+	checktool "python3 -c 'import jsonschema'" "validating -j output needs python3-jsonschema"
+	setup_topology
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	cmd_ok pr "$SERVER" add udp 1000-1099 60000-60099 -6 --inbound
+	cmd_ok pr "$SERVER" add sctp 443 8443 dev veth0
+	for verb in list save ports status; do
+		cmd_ok pr "$SERVER" -j "$verb"
+		json_valid "$verb"
+		cmd_ok pr "$SERVER" -j -n "$verb"
+		json_valid "$verb"
+	done
+	(
+		close_conn_fds
+		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" -j monitor >"$mon" 2>&1
+	) &
+	echo $! >>"$TMP_DIR/pids"
+	busywait 10000 monitor_sees_probe "$mon" || fail "monitor -j printed nothing: $(cat "$mon")"
+	cmd_ok pr "$SERVER" del 80
+	cmd_ok pr "$SERVER" add tcp 81 8081 -4 --local
+	cmd_ok pr "$SERVER" flush
+	cmd_ok pr "$SERVER" add 82 8082
+	busywait 5000 grep -q '"min":82,' "$mon" || fail "monitor -j missed changes: $(cat "$mon")"
+	cp "$mon" "$TMP_DIR/out"
+	json_valid monitor_event --lines
+	# The schema is strict enough to catch a changed member.
+	cmd_ok pr "$SERVER" -j list
+	sed -i 's/"ipv4"/"ip4"/' "$TMP_DIR/out"
+	! "$SELFTEST_DIR/json_check.py" list <"$TMP_DIR/out" 2>/dev/null ||
+		fail "the schema took \"ip4\" for a family"
+}
+
+# monitor_sees_probe FILE: a rule added and deleted shows in the monitor's
+# FILE (it is subscribed once it reports one).
+monitor_sees_probe() {
+	pr "$SERVER" add 1 1 >/dev/null 2>&1
+	pr "$SERVER" del 1 >/dev/null 2>&1
+	grep -q '"event":"del"' "$1"
+}
+
 # --- the run ---------------------------------------------------------------
 
 # Why BACKEND cannot run here, or nothing when it can.
@@ -1177,6 +1231,7 @@ readonly CASES=(
 	"ports: unprivileged user sees the sockets|ports_unprivileged"
 	"ports: no backend, sockets still listed|ports_without_backend"
 	"ports: sctp listeners and rules|ports_sctp"
+	"-j output matches its JSON schema|json_matches_schema"
 )
 
 if [[ ${1:-} == --inside ]]; then
