@@ -1112,6 +1112,106 @@ ports_sctp() {
 	EOF
 }
 
+# --- UDP flows and rule changes ------------------------------------------------
+
+# udp_sender OUT: from the client, one UDP flow (fixed source port) to port 80
+# of the server that never pauses for long: a datagram every 100 ms, each
+# answer appended to OUT. It keeps its conntrack entry alive throughout.
+udp_sender() {
+	(
+		close_conn_fds
+		exec ip netns exec "$CLIENT" sh -c 'while :; do echo ping; sleep 0.1; done |
+			exec socat -T 60 - UDP4:'"$SERVER_IP4"':80,sourceport=40000' >"$1" 2>/dev/null
+	) &
+	echo $! >>"$TMP_DIR/pids"
+}
+
+# udp_answerer NS PORT: answers every datagram at once with "srvPORT", over
+# IPv4 and IPv6 (socat's UDP listener forks one child per peer and would
+# answer a steady flow once).
+udp_answerer() {
+	(
+		close_conn_fds
+		exec ip netns exec "$1" python3 -c '
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", port))
+while True:
+    s.sendto(b"srv%d\n" % port, s.recvfrom(2048)[1])' "$2" </dev/null >/dev/null 2>&1
+	) &
+	local pid=$!
+	disown $pid
+	busywait 10000 pid_listens "$pid" "$1" udp "$2" ||
+		fail "the UDP answerer on port $2 of $1 did not come up"
+}
+
+# answered_since FILE N WANT: a line WANT in FILE after its first N lines.
+answered_since() {
+	local line n=0
+	[[ -r $1 ]] || return 1
+	while read -r line; do
+		n=$((n + 1))
+		((n > $2)) && [[ $line == "$3" ]] && return 0
+	done <"$1"
+	return 1
+}
+
+lines_of() {
+	local n
+	n=$(wc -l <"$1")
+	echo "${n// /}"
+}
+
+# A steady UDP sender moves to the target as soon as a rule is added and
+# back when it is deleted (its conntrack entry is deleted with each change);
+# with --keep-conntrack it stays where it was. An established TCP connection
+# through another rule is never touched, even by flush.
+udp_flow_follows_rules() {
+	local keep=$1 out=$TMP_DIR/udp n
+	setup_topology
+	udp_answerer "$SERVER" 80
+	udp_answerer "$SERVER" 8080
+	listen "$SERVER" 8081
+	cmd_ok pr "$SERVER" add 81 8081
+	open_conn tcp "$CLIENT" "$SERVER_IP4" 81
+	conn_expect tcp srv8081
+	udp_sender "$out"
+	busywait 10000 answered_since "$out" 0 srv80 || fail "the UDP flow got no answer from port 80"
+	n=$(lines_of "$out")
+	if [[ $keep == keep ]]; then
+		cmd_ok pr "$SERVER" --keep-conntrack add udp 80 8080
+		busywait 10000 answered_since "$out" "$((n + 10))" srv80 ||
+			fail "the UDP flow stopped after add --keep-conntrack"
+		! answered_since "$out" "$n" srv8080 ||
+			fail "add --keep-conntrack moved the UDP flow to 8080"
+		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080 udp
+		cmd_ok pr "$SERVER" --keep-conntrack flush
+	else
+		cmd_ok pr "$SERVER" add udp 80 8080
+		busywait 5000 answered_since "$out" "$n" srv8080 ||
+			fail "the UDP flow did not move to 8080 after add: $(tail -n 3 "$out" | tr '\n' ' ')"
+		n=$(lines_of "$out")
+		cmd_ok pr "$SERVER" del udp 80
+		busywait 5000 answered_since "$out" "$n" srv80 ||
+			fail "the UDP flow did not come back to 80 after del"
+		cmd_ok pr "$SERVER" add udp 80 8080
+		busywait 5000 answered_since "$out" "$(lines_of "$out")" srv8080 ||
+			fail "the UDP flow did not move to 8080 after a second add"
+		n=$(lines_of "$out")
+		cmd_ok pr "$SERVER" flush
+		busywait 5000 answered_since "$out" "$n" srv80 ||
+			fail "the UDP flow did not come back to 80 after flush"
+		n=$(lines_of "$out")
+		echo "udp 80 to 8080" | cmd_ok pr "$SERVER" restore
+		busywait 5000 answered_since "$out" "$n" srv8080 ||
+			fail "the UDP flow did not move to 8080 after restore"
+	fi
+	conn_send tcp still-there
+	conn_expect tcp still-there
+}
+
 # --- JSON output against its schema -------------------------------------------
 
 # json_valid DEFINITION [--lines]: $TMP_DIR/out matches that definition of
@@ -1232,6 +1332,8 @@ readonly CASES=(
 	"ports: no backend, sockets still listed|ports_without_backend"
 	"ports: sctp listeners and rules|ports_sctp"
 	"-j output matches its JSON schema|json_matches_schema"
+	"a steady UDP flow follows add, del, flush and restore|udp_flow_follows_rules"
+	"--keep-conntrack leaves a steady UDP flow where it was|udp_flow_follows_rules keep"
 )
 
 if [[ ${1:-} == --inside ]]; then
