@@ -38,6 +38,17 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install INSTALL_MOD_PATH=$(DESTDIR)
 	$(MAKE) -C tools install
 
+# The module's sources and dkms.conf into /usr/src/portredir-VERSION, where
+# `dkms install portredir/VERSION` builds them for each kernel, now and on
+# every kernel upgrade.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_DIR ?= /usr/src/portredir-$(DKMS_VERSION)
+DKMS_SOURCES := Kbuild dkms.conf include/uapi/linux/portredir.h kmod/Kbuild \
+	$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h)
+
+dkms-install:
+	for f in $(DKMS_SOURCES); do install -D -m 0644 $$f $(DESTDIR)$(DKMS_DIR)/$$f || exit; done
+
 # Checks a kernel reviewer runs: checkpatch (taken from Debian's kernel
 # source package, which is the only place it ships), W=1 and sparse (C=2).
 KSRC_TARBALL ?= /usr/src/linux-source-6.1.tar.xz
@@ -65,7 +76,7 @@ clean:
 	$(MAKE) -C tools clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all module module-debug tools install style sparse clean
+.PHONY: all module module-debug tools install dkms-install style sparse clean
 
 # --- tests ---------------------------------------------------------------
 # The VM boots $(VM_KVER) (selftests/vm/run.sh); the module must be built
