@@ -12,7 +12,8 @@ packages=(
 	nftables socat iproute2 kmod util-linux procps netbase
 	cpio busybox-static qemu-system-x86
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	sparse xz-utils python3-jsonschema
+	sparse xz-utils python3-jsonschema man-db
+	debhelper dh-dkms dkms fakeroot dpkg-dev debootstrap
 )
 
 missing=()
