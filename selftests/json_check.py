@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Validate portredir -j output read from stdin against one definition of
-Documentation/portredir.schema.json: json_check.py DEFINITION [--lines]
-(--lines: one JSON document per line, as monitor prints). Exit 0 valid,
-1 invalid (with the reason on stderr), 4 when python3-jsonschema is missing."""
+"""Validate portredir -j output against definitions of
+Documentation/portredir.schema.json, in one run (python and jsonschema
+load slowly under emulation):
+
+    json_check.py DEFINITION[=FILE]...
+
+FILE defaults to stdin; monitor_event takes one JSON document per line, as
+monitor -j prints. Exit 0 valid, 1 invalid (each reason on stderr),
+4 when python3-jsonschema is missing."""
 import json
 import os
 import sys
@@ -18,34 +23,42 @@ SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                       "Documentation", "portredir.schema.json")
 
 
-def main():
-    definition = sys.argv[1]
-    with open(SCHEMA) as f:
-        schema = json.load(f)
+def problems(schema, definition, text):
     if definition not in schema["$defs"]:
-        print(f"json_check: no definition {definition}", file=sys.stderr)
-        return 2
-    schema["$ref"] = "#/$defs/" + definition
-    validator = jsonschema.Draft202012Validator(schema)
-    text = sys.stdin.read()
-    documents = text.splitlines() if "--lines" in sys.argv[2:] else [text]
+        return [f"no definition {definition} in the schema"]
+    validator = jsonschema.Draft202012Validator(
+        dict(schema, **{"$ref": "#/$defs/" + definition}))
+    documents = text.splitlines() if definition == "monitor_event" else [text]
     if not any(d.strip() for d in documents):
-        print("json_check: no output to validate", file=sys.stderr)
-        return 1
+        return ["no output to validate"]
+    found = []
     for document in documents:
         try:
             instance = json.loads(document)
         except ValueError as e:
-            print(f"json_check: not JSON: {e}: {document[:80]}", file=sys.stderr)
-            return 1
-        errors = list(validator.iter_errors(instance))
-        for error in errors:
+            found.append(f"not JSON: {e}: {document[:80]}")
+            continue
+        for error in validator.iter_errors(instance):
             where = "/".join(str(p) for p in error.absolute_path)
-            print(f"json_check: {definition}: at /{where}: {error.message}",
-                  file=sys.stderr)
-        if errors:
-            return 1
-    return 0
+            found.append(f"at /{where}: {error.message}")
+    return found
+
+
+def main():
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    status = 0
+    for argument in sys.argv[1:]:
+        definition, _, path = argument.partition("=")
+        if path:
+            with open(path) as f:
+                text = f.read()
+        else:
+            text = sys.stdin.read()
+        for problem in problems(schema, definition, text):
+            print(f"json_check: {argument}: {problem}", file=sys.stderr)
+            status = 1
+    return status
 
 
 if __name__ == "__main__":
