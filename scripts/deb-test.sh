@@ -80,7 +80,8 @@ make_base() {
 		bookworm "$tmp" "${mirror:-http://deb.debian.org/debian}" >"$tmp.log" 2>&1 ||
 		{ tail -n 20 "$tmp.log"; return 1; }
 	# The VM's kernel may come from bookworm-security: the host's sources.
-	cp /etc/apt/sources.list.d/*.sources "$tmp/etc/apt/sources.list.d/" 2>/dev/null
+	cp /etc/apt/sources.list.d/*.sources "$tmp/etc/apt/sources.list.d/" 2>/dev/null &&
+		rm -f "$tmp/etc/apt/sources.list"
 	cp /etc/resolv.conf "$tmp/etc/resolv.conf"
 	{ chroot "$tmp" apt-get update &&
 	  chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
