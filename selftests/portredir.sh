@@ -1143,7 +1143,8 @@ while True:
 	) &
 	local pid=$!
 	disown $pid
-	busywait 10000 pid_listens "$pid" "$1" udp "$2" ||
+	# python3 loads slowly from 9p under emulation on a loaded host.
+	busywait 30000 pid_listens "$pid" "$1" udp "$2" ||
 		fail "the UDP answerer on port $2 of $1 did not come up"
 }
 
