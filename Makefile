@@ -43,6 +43,35 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install INSTALL_MOD_PATH=$(DESTDIR)
 	$(MAKE) -C tools install
 
+# The module's sources and dkms.conf into /usr/src/portredir-VERSION, where
+# `dkms install portredir/VERSION` builds them for each kernel, now and on
+# every kernel upgrade.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_DIR ?= /usr/src/portredir-$(DKMS_VERSION)
+DKMS_SOURCES := Kbuild dkms.conf include/uapi/linux/portredir.h kmod/Kbuild \
+	$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h)
+
+dkms-install:
+	for f in $(DKMS_SOURCES); do install -D -m 0644 $$f $(DESTDIR)$(DKMS_DIR)/$$f || exit; done
+
+# Debian packages built with Debian's tools (debhelper, dh-dkms) from a copy
+# of the tree: portredir (CLI, unit, man pages, completion) and
+# portredir-dkms (module sources for DKMS), in .build/deb/.
+DEB_DIR := .build/deb
+
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/portredir
+	git ls-files -co --exclude-standard | grep -v '^\.build/' | \
+		tar -cf - --no-recursion -T - | tar -xf - -C $(DEB_DIR)/portredir
+	cd $(DEB_DIR)/portredir && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	ls $(DEB_DIR)/*.deb
+
+# Both packages installed on a fresh bookworm root for the VM's kernel, the
+# DKMS build loaded and used in the VM, then purged (scripts/deb-test.sh).
+deb-test: deb
+	scripts/deb-test.sh
+
 # Checks a kernel reviewer runs: checkpatch (taken from Debian's kernel
 # source package, which is the only place it ships), W=1 and sparse (C=2).
 KSRC_TARBALL ?= /usr/src/linux-source-6.1.tar.xz
@@ -70,7 +99,7 @@ clean:
 	$(MAKE) -C tools clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all module module-debug tools fuzz install style sparse clean
+.PHONY: all module module-debug tools fuzz install dkms-install deb deb-test style sparse clean
 
 # --- tests ---------------------------------------------------------------
 # The VM boots $(VM_KVER) (selftests/vm/run.sh); the module must be built

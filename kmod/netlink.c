@@ -6,6 +6,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "conntrack.h"
 #include "hook.h"
 #include "netlink.h"
 #include "netns.h"
@@ -51,10 +52,12 @@ static const struct nla_policy portredir_selector_policy[PORTREDIR_RULE_A_MAX + 
 
 static const struct nla_policy portredir_add_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_RULE]	= NLA_POLICY_NESTED(portredir_rule_policy),
+	[PORTREDIR_A_KEEP_CONNTRACK] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy portredir_del_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_RULE]	= NLA_POLICY_NESTED(portredir_selector_policy),
+	[PORTREDIR_A_KEEP_CONNTRACK] = { .type = NLA_FLAG },
 };
 
 /*
@@ -63,6 +66,11 @@ static const struct nla_policy portredir_del_policy[PORTREDIR_A_MAX + 1] = {
  */
 static const struct nla_policy portredir_table_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_RULE]	= { .type = NLA_NESTED },
+};
+
+static const struct nla_policy portredir_flush_policy[PORTREDIR_A_MAX + 1] = {
+	[PORTREDIR_A_RULE]	= { .type = NLA_NESTED },
+	[PORTREDIR_A_KEEP_CONNTRACK] = { .type = NLA_FLAG },
 };
 
 static struct genl_family portredir_family;
@@ -367,11 +375,33 @@ static int portredir_add_locked(struct net *net, struct portredir_net *pn,
 	return 0;
 }
 
+/*
+ * The UDP ports whose conntrack entries a change deletes, or NULL when the
+ * request keeps them; allocated before anything changes.
+ */
+static unsigned long *portredir_ct_ports_for(const struct genl_info *info)
+{
+	unsigned long *ports;
+
+	if (nla_get_flag(info->attrs[PORTREDIR_A_KEEP_CONNTRACK]))
+		return NULL;
+	ports = portredir_ct_ports_alloc();
+	return ports ?: ERR_PTR(-ENOMEM);
+}
+
+static void portredir_ct_apply(struct net *net, unsigned long *ports, int err)
+{
+	if (ports && !err)
+		portredir_ct_flush_ports(net, ports);
+	portredir_ct_ports_free(ports);
+}
+
 static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 	struct portredir_net *pn = portredir_pernet(net);
 	struct portredir_rule_spec spec;
+	unsigned long *ports;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, PORTREDIR_A_RULE)) {
@@ -382,10 +412,16 @@ static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
 				   &spec, info->extack);
 	if (err)
 		return err;
+	ports = portredir_ct_ports_for(info);
+	if (IS_ERR(ports))
+		return PTR_ERR(ports);
+	if (ports)
+		portredir_ct_ports_mark(ports, &spec.sel);
 
 	mutex_lock(&pn->lock);
 	err = portredir_add_locked(net, pn, &spec, info->extack);
 	mutex_unlock(&pn->lock);
+	portredir_ct_apply(net, ports, err);
 	return err;
 }
 
@@ -396,6 +432,7 @@ static int portredir_cmd_del(struct sk_buff *skb, struct genl_info *info)
 	struct portredir_rule_spec spec;
 	struct portredir_ruleset *rs;
 	struct portredir_rule *rule = NULL;
+	unsigned long *ports;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, PORTREDIR_A_RULE)) {
@@ -406,6 +443,11 @@ static int portredir_cmd_del(struct sk_buff *skb, struct genl_info *info)
 				   &spec, info->extack);
 	if (err)
 		return err;
+	ports = portredir_ct_ports_for(info);
+	if (IS_ERR(ports))
+		return PTR_ERR(ports);
+	if (ports)
+		portredir_ct_ports_mark(ports, &spec.sel);
 
 	mutex_lock(&pn->lock);
 	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
@@ -418,6 +460,7 @@ static int portredir_cmd_del(struct sk_buff *skb, struct genl_info *info)
 	}
 	mutex_unlock(&pn->lock);
 
+	portredir_ct_apply(net, ports, rule ? 0 : -ENOENT);
 	if (!rule) {
 		GENL_SET_ERR_MSG(info, "no such rule");
 		return -ENOENT;
@@ -450,17 +493,24 @@ static int portredir_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	struct net *net = genl_info_net(info);
 	struct portredir_net *pn = portredir_pernet(net);
 	struct portredir_ruleset *old;
+	unsigned long *ports;
 
 	if (info->attrs[PORTREDIR_A_RULE]) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[PORTREDIR_A_RULE],
 				    "FLUSH deletes every rule and takes no attributes");
 		return -EINVAL;
 	}
+	ports = portredir_ct_ports_for(info);
+	if (IS_ERR(ports))
+		return PTR_ERR(ports);
 	mutex_lock(&pn->lock);
 	old = portredir_swap_ruleset(pn, NULL);
 	portredir_netlink_notify(net, PORTREDIR_CMD_FLUSH, NULL);
+	if (ports)
+		portredir_ct_ports_mark_all(ports, old);
 	mutex_unlock(&pn->lock);
 	portredir_retire_ruleset(old);
+	portredir_ct_apply(net, ports, 0);
 	return 0;
 }
 
@@ -507,13 +557,18 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 	struct net *net = genl_info_net(info);
 	struct portredir_net *pn = portredir_pernet(net);
 	struct portredir_ruleset *rs = NULL, *old;
+	unsigned long *ports;
 	int err;
 
+	ports = portredir_ct_ports_for(info);
+	if (IS_ERR(ports))
+		return PTR_ERR(ports);
 	if (info->attrs[PORTREDIR_A_RULE]) {
+		err = -ENOMEM;
 		rs = portredir_ruleset_create();
 		if (!rs) {
 			GENL_SET_ERR_MSG(info, "out of memory for the rule table");
-			return -ENOMEM;
+			goto err_free_ports;
 		}
 		err = portredir_build_ruleset(net, info, rs, info->extack);
 		if (err)
@@ -532,12 +587,19 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 	}
 	old = portredir_swap_ruleset(pn, rs);
 	portredir_notify_ruleset(net, rs);
+	if (ports) {
+		portredir_ct_ports_mark_all(ports, old);
+		portredir_ct_ports_mark_all(ports, rs);
+	}
 	mutex_unlock(&pn->lock);
 	portredir_retire_ruleset(old);
+	portredir_ct_apply(net, ports, 0);
 	return 0;
 
 err_destroy:
 	portredir_ruleset_destroy(rs);
+err_free_ports:
+	portredir_ct_ports_free(ports);
 	return err;
 }
 
@@ -618,7 +680,7 @@ static const struct genl_ops portredir_ops[] = {
 	{
 		.cmd	= PORTREDIR_CMD_FLUSH,
 		.doit	= portredir_cmd_flush,
-		.policy	= portredir_table_policy,
+		.policy	= portredir_flush_policy,
 		.maxattr = PORTREDIR_A_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},

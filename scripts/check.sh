@@ -3,7 +3,8 @@
 #
 # Everything `make check` runs, in order: build, the CLI's unit tests, the
 # nft-backend selftests on this host (in namespaces), the module built with W=1
-# for every kernel of scripts/kernels.sh, then the whole suite in the VM for
+# for every kernel of scripts/kernels.sh, the Debian packages installed,
+# used in the VM and purged (scripts/deb-test.sh), then the whole suite in the VM for
 # both backends, once per kernel of CHECK_KERNELS (default "6.1 7.3"; the
 # oldest and the newest). Each step's output goes to the terminal and to a
 # log; the last line counts the test cases of all steps:
@@ -44,6 +45,7 @@ step "unit tests" $make -C tools check || true
 # netlink_api speaks to the module, which only the VM can load.
 step "host nft selftests" env BACKEND=nft $make -s -C selftests run_tests TEST_GEN_PROGS= || true
 step "kernel builds" $make -s module-all || true
+step "debian packages" $make -s deb-test || true
 for kernel in ${CHECK_KERNELS:-6.1 7.3}; do
 	if [[ $kernel == 6.1 ]]; then
 		step "vm selftests" $make -s vmtest || true

@@ -12,8 +12,9 @@ packages=(
 	nftables socat iproute2 kmod util-linux procps netbase
 	cpio busybox-static qemu-system-x86
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	sparse xz-utils python3-yaml python3-jsonschema
+	sparse xz-utils python3-yaml python3-jsonschema man-db
 	clang python3
+	debhelper dh-dkms dkms fakeroot dpkg-dev debootstrap
 )
 # ynl and the kernel's netlink schemas (`make spec`, the ynl selftest) come
 # from linux-source-6.12, which bookworm has in bookworm-backports only.

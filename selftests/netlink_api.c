@@ -527,6 +527,40 @@ TEST_F(api, policy_rejects_raw_junk)
 	EXPECT_EQ(0, d.count);
 }
 
+/*
+ * PORTREDIR_A_KEEP_CONNTRACK is a flag every command that changes the table
+ * takes; requests without it (older userspace) keep working, as every other
+ * test shows. A flag carries no payload.
+ */
+TEST_F(api, keep_conntrack_flag)
+{
+	static const uint8_t commands[] = {
+		PORTREDIR_CMD_ADD, PORTREDIR_CMD_REPLACE, PORTREDIR_CMD_DEL,
+	};
+	uint32_t payload = 1;
+	struct dump d;
+	size_t i;
+
+	for (i = 0; i < sizeof(commands); i++) {
+		msg_init(self->m, self->nl.family, 0, commands[i]);
+		msg_rule(self->m, &http);
+		msg_put(self->m, PORTREDIR_A_KEEP_CONNTRACK, &payload, 0);
+		EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+		ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+		EXPECT_EQ(commands[i] == PORTREDIR_CMD_DEL ? 0 : 1, d.count);
+	}
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	msg_put(self->m, PORTREDIR_A_KEEP_CONNTRACK, &payload, 0);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
+	msg_rule(self->m, &http);
+	msg_put(self->m, PORTREDIR_A_KEEP_CONNTRACK, &payload, sizeof(payload));
+	EXPECT_NE(0, nl_talk(&self->nl, self->m, NULL, NULL));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+}
+
 static void msg_rules(struct msg *m, uint16_t family, const struct rule *r, int n)
 {
 	int i;

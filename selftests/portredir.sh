@@ -1607,6 +1607,160 @@ flush-ntf"
 		fail "the CLI's monitor saw other events than ynl: $(cat "$TMP_DIR/diff")"
 }
 
+# --- UDP flows and rule changes ------------------------------------------------
+
+# udp_sender OUT: from the client, one UDP flow (fixed source port) to port 80
+# of the server that never pauses for long: a datagram every 100 ms, each
+# answer appended to OUT. It keeps its conntrack entry alive throughout.
+udp_sender() {
+	(
+		close_conn_fds
+		exec ip netns exec "$CLIENT" sh -c 'while :; do echo ping; sleep 0.1; done |
+			exec socat -T 60 - UDP4:'"$SERVER_IP4"':80,sourceport=40000' >"$1" 2>/dev/null
+	) &
+	echo $! >>"$TMP_DIR/pids"
+}
+
+# udp_answerer NS PORT: answers every datagram at once with "srvPORT", over
+# IPv4 and IPv6 (socat's UDP listener forks one child per peer and would
+# answer a steady flow once).
+udp_answerer() {
+	(
+		close_conn_fds
+		exec ip netns exec "$1" python3 -c '
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", port))
+while True:
+    s.sendto(b"srv%d\n" % port, s.recvfrom(2048)[1])' "$2" </dev/null >/dev/null 2>&1
+	) &
+	local pid=$!
+	disown $pid
+	# python3 loads slowly from 9p under emulation on a loaded host.
+	busywait 30000 pid_listens "$pid" "$1" udp "$2" ||
+		fail "the UDP answerer on port $2 of $1 did not come up"
+}
+
+# answered_since FILE N WANT: a line WANT in FILE after its first N lines.
+answered_since() {
+	local line n=0
+	[[ -r $1 ]] || return 1
+	while read -r line; do
+		n=$((n + 1))
+		((n > $2)) && [[ $line == "$3" ]] && return 0
+	done <"$1"
+	return 1
+}
+
+lines_of() {
+	local n
+	n=$(wc -l <"$1")
+	echo "${n// /}"
+}
+
+# A steady UDP sender moves to the target as soon as a rule is added and
+# back when it is deleted (its conntrack entry is deleted with each change);
+# with --keep-conntrack it stays where it was. An established TCP connection
+# through another rule is never touched, even by flush.
+udp_flow_follows_rules() {
+	local keep=$1 out=$TMP_DIR/udp n
+	setup_topology
+	udp_answerer "$SERVER" 80
+	udp_answerer "$SERVER" 8080
+	listen "$SERVER" 8081
+	cmd_ok pr "$SERVER" add 81 8081
+	open_conn tcp "$CLIENT" "$SERVER_IP4" 81
+	conn_expect tcp srv8081
+	udp_sender "$out"
+	busywait 10000 answered_since "$out" 0 srv80 || fail "the UDP flow got no answer from port 80"
+	n=$(lines_of "$out")
+	if [[ $keep == keep ]]; then
+		cmd_ok pr "$SERVER" --keep-conntrack add udp 80 8080
+		busywait 10000 answered_since "$out" "$((n + 10))" srv80 ||
+			fail "the UDP flow stopped after add --keep-conntrack"
+		! answered_since "$out" "$n" srv8080 ||
+			fail "add --keep-conntrack moved the UDP flow to 8080"
+		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080 udp
+		cmd_ok pr "$SERVER" --keep-conntrack flush
+	else
+		cmd_ok pr "$SERVER" add udp 80 8080
+		busywait 5000 answered_since "$out" "$n" srv8080 ||
+			fail "the UDP flow did not move to 8080 after add: $(tail -n 3 "$out" | tr '\n' ' ')"
+		n=$(lines_of "$out")
+		cmd_ok pr "$SERVER" del udp 80
+		busywait 5000 answered_since "$out" "$n" srv80 ||
+			fail "the UDP flow did not come back to 80 after del"
+		cmd_ok pr "$SERVER" add udp 80 8080
+		busywait 5000 answered_since "$out" "$(lines_of "$out")" srv8080 ||
+			fail "the UDP flow did not move to 8080 after a second add"
+		n=$(lines_of "$out")
+		cmd_ok pr "$SERVER" flush
+		busywait 5000 answered_since "$out" "$n" srv80 ||
+			fail "the UDP flow did not come back to 80 after flush"
+		n=$(lines_of "$out")
+		echo "udp 80 to 8080" | cmd_ok pr "$SERVER" restore
+		busywait 5000 answered_since "$out" "$n" srv8080 ||
+			fail "the UDP flow did not move to 8080 after restore"
+	fi
+	conn_send tcp still-there
+	conn_expect tcp still-there
+}
+
+# --- JSON output against its schema -------------------------------------------
+
+# json_valid DEFINITION=FILE...: each FILE matches that definition of
+# Documentation/portredir.schema.json (one python run for all).
+json_valid() {
+	"$SELFTEST_DIR/json_check.py" "$@" 2>"$TMP_DIR/err" ||
+		fail "-j output does not match the schema: $(head -n 3 "$TMP_DIR/err")"
+}
+
+# Every -j output, with each optional member present somewhere (service
+# names, ranges across classes, dev, listeners with and without owners,
+# warnings), matches the schema that documents it.
+json_matches_schema() {
+	local mon=$TMP_DIR/monitor verb files=()
+	checktool "python3 -c 'import jsonschema'" "validating -j output needs python3-jsonschema"
+	setup_topology
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	cmd_ok pr "$SERVER" add udp 1000-1099 60000-60099 -6 --inbound
+	cmd_ok pr "$SERVER" add sctp 443 8443 dev veth0
+	for verb in list save ports status; do
+		cmd_ok pr "$SERVER" -j "$verb"
+		mv "$TMP_DIR/out" "$TMP_DIR/$verb.json"
+		cmd_ok pr "$SERVER" -j -n "$verb"
+		mv "$TMP_DIR/out" "$TMP_DIR/$verb-n.json"
+		files+=("$verb=$TMP_DIR/$verb.json" "$verb=$TMP_DIR/$verb-n.json")
+	done
+	(
+		close_conn_fds
+		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" -j monitor >"$mon" 2>&1
+	) &
+	echo $! >>"$TMP_DIR/pids"
+	busywait 10000 monitor_sees_probe "$mon" || fail "monitor -j printed nothing: $(cat "$mon")"
+	cmd_ok pr "$SERVER" del 80
+	cmd_ok pr "$SERVER" add tcp 81 8081 -4 --local
+	cmd_ok pr "$SERVER" flush
+	cmd_ok pr "$SERVER" add 82 8082
+	busywait 5000 grep -q '"min":82,' "$mon" || fail "monitor -j missed changes: $(cat "$mon")"
+	json_valid "${files[@]}" "monitor_event=$mon"
+	# The schema is strict enough to catch a changed member.
+	sed 's/"ipv4"/"ip4"/' "$TMP_DIR/list.json" >"$TMP_DIR/bad.json"
+	! "$SELFTEST_DIR/json_check.py" "list=$TMP_DIR/bad.json" 2>/dev/null ||
+		fail "the schema took \"ip4\" for a family"
+}
+
+# monitor_sees_probe FILE: a rule added and deleted shows in the monitor's
+# FILE (it is subscribed once it reports one).
+monitor_sees_probe() {
+	pr "$SERVER" add 1 1 >/dev/null 2>&1
+	pr "$SERVER" del 1 >/dev/null 2>&1
+	grep -q '"event":"del"' "$1"
+}
+
 # --- the run ---------------------------------------------------------------
 
 # Why BACKEND cannot run here, or nothing when it can.
@@ -1681,6 +1835,9 @@ readonly CASES=(
 	"ports: sctp listeners and rules|ports_sctp"
 	"counter counts redirected connections only, not retransmitted SYNs|counter_is_exact"
 	"the kernel's ynl speaks the family from its YAML spec|ynl_speaks_the_spec"
+	"-j output matches its JSON schema|json_matches_schema"
+	"a steady UDP flow follows add, del, flush and restore|udp_flow_follows_rules"
+	"--keep-conntrack leaves a steady UDP flow where it was|udp_flow_follows_rules keep"
 )
 
 if [[ ${1:-} == --inside ]]; then

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "conntrack.h"
 
 bool backend_name_valid(const char *name)
 {
@@ -76,16 +77,77 @@ static int unsupported(struct backend *b, const char *operation)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * Where the backend leaves UDP conntrack entries to us, @ports collects the
+ * ports a change involves; NULL when nothing is to be done here.
+ */
+static struct udp_ports *ports_to_clear(const struct backend *b,
+					struct udp_ports *ports)
+{
+	if (b->keep_conntrack || b->ops->conntrack_in_kernel)
+		return NULL;
+	memset(ports, 0, sizeof(*ports));
+	return ports;
+}
+
+static int clear_conntrack(struct backend *b, int err,
+			   const struct udp_ports *ports)
+{
+	if (err || !ports)
+		return err;
+	err = conntrack_delete_udp(ports);
+	if (err)
+		snprintf(b->error, sizeof(b->error),
+			 "rules changed, but the conntrack entries of their UDP flows could not be deleted: %s",
+			 strerror(-err));
+	return err;
+}
+
+static void add_rules(struct udp_ports *ports, const struct rule_list *rules)
+{
+	size_t i;
+
+	for (i = 0; i < rules->len; i++)
+		udp_ports_add_rule(ports, &rules->rules[i]);
+}
+
+/* The rules now in place, before a flush or replace deletes them. */
+static int add_current_rules(struct backend *b, struct udp_ports *ports)
+{
+	struct rule_list current = { 0 };
+	int err;
+
+	if (!ports)
+		return 0;
+	err = b->ops->list(b, &current);
+	if (!err)
+		add_rules(ports, &current);
+	rule_list_free(&current);
+	return err;
+}
+
+static int change_rule(struct backend *b, const struct redir_rule *rule,
+		       int (*op)(struct backend *b,
+				 const struct redir_rule *rule))
+{
+	struct udp_ports storage, *ports = ports_to_clear(b, &storage);
+
+	if (ports)
+		udp_ports_add_rule(ports, rule);
+	return clear_conntrack(b, op(b, rule), ports);
+}
+
 int backend_add(struct backend *b, const struct redir_rule *rule)
 {
 	b->error[0] = '\0';
-	return b->ops->add ? b->ops->add(b, rule) : unsupported(b, "add rules");
+	return b->ops->add ? change_rule(b, rule, b->ops->add) :
+			     unsupported(b, "add rules");
 }
 
 int backend_del(struct backend *b, const struct redir_rule *rule)
 {
 	b->error[0] = '\0';
-	return b->ops->del ? b->ops->del(b, rule) :
+	return b->ops->del ? change_rule(b, rule, b->ops->del) :
 			     unsupported(b, "delete rules");
 }
 
@@ -98,15 +160,32 @@ int backend_list(struct backend *b, struct rule_list *out)
 
 int backend_flush(struct backend *b)
 {
+	struct udp_ports storage, *ports = ports_to_clear(b, &storage);
+	int err;
+
 	b->error[0] = '\0';
-	return b->ops->flush ? b->ops->flush(b) : unsupported(b, "flush");
+	if (!b->ops->flush)
+		return unsupported(b, "flush");
+	err = add_current_rules(b, ports);
+	if (!err)
+		err = clear_conntrack(b, b->ops->flush(b), ports);
+	return err;
 }
 
 int backend_replace(struct backend *b, const struct rule_list *rules)
 {
+	struct udp_ports storage, *ports = ports_to_clear(b, &storage);
+	int err;
+
 	b->error[0] = '\0';
-	return b->ops->replace ? b->ops->replace(b, rules) :
-				 unsupported(b, "replace rules");
+	if (!b->ops->replace)
+		return unsupported(b, "replace rules");
+	err = add_current_rules(b, ports);
+	if (err)
+		return err;
+	if (ports)
+		add_rules(ports, rules);
+	return clear_conntrack(b, b->ops->replace(b, rules), ports);
 }
 
 int backend_monitor(struct backend *b, monitor_fn fn, void *arg)

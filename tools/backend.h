@@ -15,12 +15,22 @@ struct backend {
 	const struct backend_ops *ops;
 	void *priv;
 	char error[256];
+	/*
+	 * Changes delete the conntrack entries of the UDP flows to the ports
+	 * involved (so that they meet the new rules at once) unless set.
+	 */
+	bool keep_conntrack;
 };
 
 typedef void (*monitor_fn)(int cmd, const struct redir_rule *rule, void *arg);
 
 struct backend_ops {
 	const char *name;
+	/*
+	 * The backend deletes the conntrack entries of UDP flows to the ports
+	 * it changes by itself; else backend.c does, over ctnetlink.
+	 */
+	bool conntrack_in_kernel;
 	/* -ENOENT: this backend is not available on this kernel. */
 	int (*open)(struct backend *b);
 	void (*close)(struct backend *b);

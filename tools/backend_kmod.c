@@ -73,6 +73,18 @@ static struct nlmsghdr *put_portredir_request(struct kmod *k, void *buffer,
 			   PORTREDIR_GENL_VERSION, flags);
 }
 
+/* A request that changes the table, with the caller's conntrack choice. */
+static struct nlmsghdr *put_change_request(struct backend *b, void *buffer,
+					   uint8_t cmd)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = put_portredir_request(b->priv, buffer, cmd, NLM_F_ACK);
+	if (b->keep_conntrack)
+		mnl_attr_put(nlh, PORTREDIR_A_KEEP_CONNTRACK, 0, NULL);
+	return nlh;
+}
+
 /* Family resolution through the generic netlink controller. */
 
 struct mcast_group {
@@ -284,7 +296,7 @@ static int kmod_send_rule(struct backend *b, uint8_t cmd,
 	char buffer[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
-	nlh = put_portredir_request(b->priv, buffer, cmd, NLM_F_ACK);
+	nlh = put_change_request(b, buffer, cmd);
 	put_rule(nlh, PORTREDIR_A_RULE, rule, with_target);
 	return transact(b, nlh, NULL, NULL);
 }
@@ -304,8 +316,7 @@ static int kmod_flush(struct backend *b)
 	char buffer[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
-	nlh = put_portredir_request(b->priv, buffer, PORTREDIR_CMD_FLUSH,
-				    NLM_F_ACK);
+	nlh = put_change_request(b, buffer, PORTREDIR_CMD_FLUSH);
 	return transact(b, nlh, NULL, NULL);
 }
 
@@ -388,8 +399,7 @@ static int kmod_replace(struct backend *b, const struct rule_list *rules)
 	buffer = calloc(1, len);
 	if (!buffer)
 		return -ENOMEM;
-	nlh = put_portredir_request(b->priv, buffer, PORTREDIR_CMD_REPLACE,
-				    NLM_F_ACK);
+	nlh = put_change_request(b, buffer, PORTREDIR_CMD_REPLACE);
 	/* Top-level attributes: a nest could not exceed 64 KiB. */
 	for (i = 0; i < rules->len; i++)
 		put_rule(nlh, PORTREDIR_A_RULE, &rules->rules[i], true);
@@ -497,6 +507,7 @@ err_close:
 
 const struct backend_ops backend_kmod = {
 	.name = "kmod",
+	.conntrack_in_kernel = true,
 	.open = kmod_open,
 	.close = kmod_close,
 	.add = kmod_add,

@@ -11,6 +11,7 @@ struct options {
 	const char *backend;	/* "auto", "kmod" or "nft" */
 	bool json;
 	bool numeric;
+	bool keep_conntrack;
 };
 
 /*

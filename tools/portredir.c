@@ -58,7 +58,7 @@ static void print_usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Where: OPTIONS   := { -b|--backend { auto | kmod | nft } | -j|--json | -n|--numeric |\n"
-		"                      -h|--help | -V|--version }\n"
+		"                      --keep-conntrack | -h|--help | -V|--version }\n"
 		"       PROTO     := { tcp | udp | sctp }     (default tcp)\n"
 		"       PORTS     := { PORT | PORT-PORT }\n"
 		"       PORT      := { 1..65535 | NAME }      (NAME from /etc/services)\n"
@@ -69,7 +69,9 @@ static void print_usage(FILE *out)
 		"\n"
 		"The target is one port, or a range as long as PORTS (port n goes to target n).\n"
 		"The backend defaults to $PORTREDIR_BACKEND, else auto: the kernel module when\n"
-		"it is loaded, else nftables. Exit status: 0 success, 1 failure, 2 usage error.\n");
+		"it is loaded, else nftables. add, del, flush and restore delete the conntrack\n"
+		"entries of UDP flows to the ports they change, unless --keep-conntrack.\n"
+		"Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
 static int cmd_help(const struct options *options, int argc, char **argv)
@@ -92,8 +94,10 @@ int expect_no_arguments(const char *verb, int argc, char **argv)
 
 int open_backend(const struct options *options, struct backend *b)
 {
-	if (!backend_open(b, options->backend))
+	if (!backend_open(b, options->backend)) {
+		b->keep_conntrack = options->keep_conntrack;
 		return STATUS_OK;
+	}
 	return failure("%s", b->error);
 }
 
@@ -230,6 +234,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "numeric", no_argument, NULL, 'n' },
+		{ "keep-conntrack", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -249,6 +254,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 			break;
 		case 'n':
 			options->numeric = true;
+			break;
+		case 'k':
+			options->keep_conntrack = true;
 			break;
 		case 'h':
 			print_usage(stdout);

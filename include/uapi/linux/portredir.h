@@ -95,6 +95,20 @@
  *	group as a PORTREDIR_CMD_FLUSH followed by one PORTREDIR_CMD_ADD per
  *	new rule.
  *
+ * UDP flows and rule changes
+ * --------------------------
+ * A UDP flow that keeps sending keeps its conntrack entry, and the NAT
+ * binding of its first packet with it, so it would never see a rule
+ * change. ADD, DEL, FLUSH and REPLACE therefore delete, once the change is
+ * made, the conntrack entries of the namespace whose protocol is UDP and
+ * whose original destination port is a port of a rule added or deleted
+ * (for FLUSH and REPLACE: of every rule before and after). The next
+ * datagram of such a flow meets the new table. Connections of other
+ * protocols are never touched. The flag PORTREDIR_A_KEEP_CONNTRACK (NLA_FLAG)
+ * in the request opts out. Userspace that predates this flag gets the
+ * deletion; a module that predates it refuses the flag as an unknown
+ * attribute (EINVAL).
+ *
  * Multicast group PORTREDIR_MCGRP_MONITOR receives PORTREDIR_CMD_ADD,
  * PORTREDIR_CMD_DEL and PORTREDIR_CMD_FLUSH notifications shaped like the
  * requests, with the rule completed as a dump would show it. A rule bound to
@@ -113,6 +127,8 @@
  *
  * Attribute tree
  * --------------
+ * PORTREDIR_A_KEEP_CONNTRACK: flag, for ADD, DEL, FLUSH and REPLACE: leave
+ *	conntrack entries alone (see above).
  * PORTREDIR_A_RULE: nest of enum portredir_rule_attr
  *	PORTREDIR_RULE_A_PROTO		u8, IPPROTO_TCP, IPPROTO_UDP or
  *					IPPROTO_SCTP. Required.
@@ -167,6 +183,7 @@ enum portredir_cmd {
 enum portredir_attr {
 	PORTREDIR_A_UNSPEC,
 	PORTREDIR_A_RULE,
+	PORTREDIR_A_KEEP_CONNTRACK,
 
 	__PORTREDIR_A_MAX,
 	PORTREDIR_A_MAX = __PORTREDIR_A_MAX - 1
