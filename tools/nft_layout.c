@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/portredir.h>
@@ -308,6 +309,36 @@ static bool add_cmp_u8(struct nftnl_rule *r, uint8_t value)
 	return add_cmp(r, &value, sizeof(value));
 }
 
+/*
+ * ct status ! confirmed: the NAT chains also see the first packet of a
+ * connection older than our table (its retransmitted SYN, say), which NAT
+ * can no longer bind; looking it up would count it as redirected.
+ */
+static bool add_unconfirmed(struct nftnl_rule *r)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	struct nftnl_expr *mask = nftnl_expr_alloc("bitwise");
+	uint32_t confirmed = IPS_CONFIRMED, zero = 0;
+
+	if (ct) {
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	if (mask) {
+		nftnl_expr_set_u32(mask, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(mask, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(mask, NFTNL_EXPR_BITWISE_LEN, sizeof(zero));
+		nftnl_expr_set(mask, NFTNL_EXPR_BITWISE_MASK, &confirmed,
+			       sizeof(confirmed));
+		nftnl_expr_set(mask, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	}
+	if (!add_expr(r, ct)) {
+		nftnl_expr_free(mask);
+		return false;
+	}
+	return add_expr(r, mask) && add_cmp(r, &zero, sizeof(zero));
+}
+
 /* fib daddr type local: the packet is for one of this host's addresses. */
 static bool add_daddr_local(struct nftnl_rule *r)
 {
@@ -435,6 +466,7 @@ static bool add_map_exprs(struct nftnl_rule *r, unsigned int map,
 	}
 	ok = ok && add_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	ok = ok && add_cmp_u8(r, c.proto);
+	ok = ok && add_unconfirmed(r);
 	ok = ok && add_daddr_local(r);
 	if (chain == NFT_CHAIN_PREROUTING && (c.family & PORTREDIR_FAMILY_IPV4))
 		ok = ok && add_not_loopback_ipv4(r);
