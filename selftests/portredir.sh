@@ -901,6 +901,56 @@ list_rules_only() {
 	pr "$SERVER" list 2>/dev/null | grep -E '^ *(tcp|udp|sctp)\b' | sed 's/ connections [0-9]*//'
 }
 
+# refused_because WHY: list is refused, naming WHY (a regular expression).
+refused_because() {
+	cmd_fail 1 "~^portredir: list: table inet portredir was made or changed outside portredir: $1; \`nft delete table inet portredir\` starts over$" \
+		pr "$SERVER" list
+}
+
+# What `nft list ruleset` prints of the table, saved to a file as for
+# /etc/nftables.conf, is read back by `nft -f` after `nft flush ruleset`:
+# the same rules, the same listing, and the tool goes on with them. The
+# loopback guard heads chain prerouting, or the table is refused.
+nft_listing_reads_back() {
+	local handle
+	[[ $BACKEND == nft ]] || skip "the module's rules are not in the nftables ruleset"
+	setup_topology
+	listen "$SERVER" 8080
+	cmd_ok pr "$SERVER" add 80 8080
+	cmd_ok pr "$SERVER" add 81-83 8080
+	cmd_ok pr "$SERVER" add 8000-8009 to 9000-9009
+	cmd_ok pr "$SERVER" add udp 53 5353 -4
+	cmd_ok pr "$SERVER" add 443 8443 -6
+	cmd_ok pr "$SERVER" add 84 8080 -4 --inbound
+	cmd_ok pr "$SERVER" add 85 8080 --local
+	cmd_ok pr "$SERVER" add 86 8080 dev veth0
+	list_rules_only >"$TMP_DIR/list.before"
+	[[ $(lines "$TMP_DIR/list.before") == 8 ]] || fail "list shows: $(cat "$TMP_DIR/list.before")"
+	in_ns "$SERVER" nft list ruleset >"$TMP_DIR/ruleset" || fail "nft list ruleset failed"
+	cmd_ok in_ns "$SERVER" nft flush ruleset
+	cmd_ok in_ns "$SERVER" nft -f "$TMP_DIR/ruleset"
+	in_ns "$SERVER" nft list ruleset | diff -u "$TMP_DIR/ruleset" - >"$TMP_DIR/diff" ||
+		fail "nft -f of the listing lists differently: $(cat "$TMP_DIR/diff")"
+	list_rules_only | diff -u "$TMP_DIR/list.before" - >"$TMP_DIR/diff" ||
+		fail "after nft -f of the listing, list shows other rules: $(cat "$TMP_DIR/diff")"
+	expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
+	expect_answer "$CLIENT" "$SERVER_IP6" 82 srv8080
+	expect_answer "$CLIENT" "$SERVER_IP4" 84 srv8080
+	expect_answer "$CLIENT" "$SERVER_IP6" 86 srv8080
+	expect_answer "$SERVER" 127.0.0.1 85 srv8080
+	cmd_ok pr "$SERVER" restore <<<"tcp 87 to 8080"
+	expect_answer "$CLIENT" "$SERVER_IP4" 87 srv8080
+	# Without its guard, or with it after a map rule, the table is refused.
+	handle=$(in_ns "$SERVER" nft -a list chain inet portredir prerouting |
+		sed -n 's/^[[:space:]]*ip daddr 127.0.0.0\/8 return # handle \([0-9]*\)$/\1/p')
+	[[ -n $handle ]] || fail "chain prerouting has no guard: $(in_ns "$SERVER" nft list chain inet portredir prerouting)"
+	cmd_ok in_ns "$SERVER" nft delete rule inet portredir prerouting handle "$handle"
+	refused_because "chain prerouting does not start with \`ip daddr 127.0.0.0/8 return\`"
+	cmd_ok in_ns "$SERVER" nft add rule inet portredir prerouting ip daddr 127.0.0.0/8 return
+	refused_because "chain prerouting has its loopback guard \(handle [0-9]+\) after other rules"
+}
+
+
 save_restore() {
 	setup_topology
 	listen "$SERVER" 8080
@@ -1820,6 +1870,7 @@ readonly CASES=(
 	"another table's DNAT of our port runs first and is warned about|foreign_nat_warned"
 	"nft flush ruleset by someone else|nft_flush_ruleset"
 	"a table inet portredir made by someone else is refused|foreign_table_refused"
+	"nft -f reads back what nft list ruleset prints|nft_listing_reads_back"
 	"save and restore|save_restore"
 	"restore is atomic under traffic|restore_is_atomic"
 	"systemd unit restores, reloads and flushes|boot_unit"

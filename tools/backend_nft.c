@@ -19,7 +19,10 @@
  *                     counter; elements = { 80 : 8080, 1000-1999 : 9000 } }
  *     map redir_tcp_inbound_dev { type ifname . inet_service : ... }
  *
- *   Each map is looked up by one rule in each chain its direction covers:
+ *   Chain prerouting starts with `ip daddr 127.0.0.0/8 return`, created
+ *   with it and never removed: 127.0.0.0/8 arriving from the wire is not
+ *   redirected. Each map is looked up by one rule in each chain its
+ *   direction covers:
  *
  *     meta nfproto ipv4 meta l4proto tcp fib daddr type local
  *         dnat to :tcp dport map @redir_tcp_ip

@@ -286,22 +286,16 @@ static bool add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 	return add_expr(r, e);
 }
 
-static bool add_cmp_op(struct nftnl_rule *r, uint32_t op, const void *value,
-		       uint32_t len)
+static bool add_cmp(struct nftnl_rule *r, const void *value, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
 		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, value, len);
 	}
 	return add_expr(r, e);
-}
-
-static bool add_cmp(struct nftnl_rule *r, const void *value, uint32_t len)
-{
-	return add_cmp_op(r, NFT_CMP_EQ, value, len);
 }
 
 static bool add_cmp_u8(struct nftnl_rule *r, uint8_t value)
@@ -401,24 +395,6 @@ static bool add_network_load(struct nftnl_rule *r, uint32_t offset,
 }
 
 /*
- * meta nfproto . @nh,128,8 != ipv4 . 127: an IPv4 packet for 127.0.0.0/8
- * arriving from the wire is not redirected. Only prerouting needs this:
- * loopback traffic is NATed in output, and its packets reach prerouting
- * with their conntrack entry already bound. IPv6 needs nothing: the stack
- * drops ::1 arriving on a non-loopback device before prerouting (RFC 4291).
- * Pairing the address byte with nfproto keeps IPv6 packets, whose byte 16
- * belongs to the source address, out of the test.
- */
-static bool add_not_loopback_ipv4(struct nftnl_rule *r)
-{
-	static const uint8_t loopback[8] = { NFPROTO_IPV4, 0, 0, 0, 127 };
-
-	return add_meta(r, NFT_META_NFPROTO, NFT_REG_1) &&
-	       add_network_load(r, 16, 1, NFT_REG32_01) &&
-	       add_cmp_op(r, NFT_CMP_NEQ, loopback, sizeof(loopback));
-}
-
-/*
  * dnat to :<port in reg 1>, for IPv4 and IPv6 alike: a destination NAT
  * that names no address keeps the one the connection was sent to (the NAT
  * core maps addresses only when given a range of them), so only the port
@@ -443,17 +419,14 @@ static bool add_port_dnat(struct nftnl_rule *r)
 
 /*
  * [meta nfproto == F] meta l4proto == P fib daddr type local
- * [prerouting: not IPv4 loopback] [iifname . ] th dport lookup @map
- * -> dnat to the port found.
+ * [iifname . ] th dport lookup @map -> dnat to the port found.
  * Both chains also carry connections to other hosts (routed traffic
  * in prerouting, outgoing in output), which rules leave alone: a rule
  * is about ports of this host. The key is built where the map's key type
  * expects it: iifname fills reg 1, the port starts reg 2. This is the order
- * nft(8) writes the same rule in; it lists the loopback test as a
- * concatenation, which nft 1.0.6 does not read back from a listing.
+ * nft(8) writes the same rule in, so `nft list` output reads back.
  */
-static bool add_map_exprs(struct nftnl_rule *r, unsigned int map,
-			  enum nft_chain_id chain)
+static bool add_map_exprs(struct nftnl_rule *r, unsigned int map)
 {
 	struct nft_map_class c;
 	bool ok = true;
@@ -468,8 +441,6 @@ static bool add_map_exprs(struct nftnl_rule *r, unsigned int map,
 	ok = ok && add_cmp_u8(r, c.proto);
 	ok = ok && add_unconfirmed(r);
 	ok = ok && add_daddr_local(r);
-	if (chain == NFT_CHAIN_PREROUTING && (c.family & PORTREDIR_FAMILY_IPV4))
-		ok = ok && add_not_loopback_ipv4(r);
 	if (c.dev)
 		ok = ok && add_meta(r, NFT_META_IIFNAME, NFT_REG_1);
 	ok = ok && add_dport(r, c.dev ? NFT_REG_2 : NFT_REG_1);
@@ -487,7 +458,51 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chains[chain].name);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if (!add_map_exprs(r, map, chain)) {
+	if (!add_map_exprs(r, map)) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static bool add_return(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_RETURN);
+	}
+	return add_expr(r, e);
+}
+
+/*
+ * ip daddr 127.0.0.0/8 return, the head of chain prerouting: an IPv4
+ * packet for 127.0.0.0/8 arriving from the wire is not redirected. Only
+ * prerouting needs it: loopback traffic is NATed in output, and its
+ * packets reach prerouting with their conntrack entry already bound. IPv6
+ * needs nothing: the stack drops ::1 arriving on a non-loopback device
+ * before prerouting (RFC 4291). The nfproto test keeps IPv6 packets, whose
+ * byte 16 belongs to the source address, out. These are the expressions
+ * nft(8) makes of that text in an inet chain, so a listing reads back.
+ */
+struct nftnl_rule *nft_guard_rule_build(void)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	bool ok;
+
+	if (!r)
+		return NULL;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN,
+			   chains[NFT_CHAIN_PREROUTING].name);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	ok = add_meta(r, NFT_META_NFPROTO, NFT_REG_1) &&
+	     add_cmp_u8(r, NFPROTO_IPV4) &&
+	     add_network_load(r, 16, 1, NFT_REG_1) &&
+	     add_cmp_u8(r, 127) &&
+	     add_return(r);
+	if (!ok) {
 		nftnl_rule_free(r);
 		return NULL;
 	}
@@ -686,4 +701,20 @@ int nft_rule_check(const struct nftnl_rule *rule, unsigned int *map,
 	*map = m;
 	*chain = c;
 	return 0;
+}
+
+int nft_guard_check(const struct nftnl_rule *rule)
+{
+	const char *chain = nftnl_rule_get_str(rule, NFTNL_RULE_CHAIN);
+	struct nftnl_rule *want;
+	bool same;
+
+	if (!chain || strcmp(chain, chains[NFT_CHAIN_PREROUTING].name))
+		return 0;
+	want = nft_guard_rule_build();
+	if (!want)
+		return -1;
+	same = exprs_same(rule, want);
+	nftnl_rule_free(want);
+	return same;
 }

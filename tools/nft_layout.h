@@ -65,6 +65,12 @@ struct nftnl_rule *nft_map_rule_build(unsigned int map,
 				      enum nft_chain_id chain);
 
 /*
+ * The first rule of chain prerouting, created with it and never removed:
+ * IPv4 packets for 127.0.0.0/8 leave the chain before any map is looked up.
+ */
+struct nftnl_rule *nft_guard_rule_build(void);
+
+/*
  * Shape checks for objects read back from the kernel: 0 and what the
  * object is, or -1 and @why it is not something this tool made.
  */
@@ -75,5 +81,7 @@ int nft_map_check(const struct nftnl_set *set, unsigned int *map,
 		  char *why, size_t len);
 int nft_rule_check(const struct nftnl_rule *rule, unsigned int *map,
 		   enum nft_chain_id *chain, char *why, size_t len);
+/* 1 if @rule is the guard of chain prerouting, 0 if not, -1 on ENOMEM. */
+int nft_guard_check(const struct nftnl_rule *rule);
 
 #endif

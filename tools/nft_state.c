@@ -22,6 +22,9 @@ struct read_ctx {
 	struct nft_state *state;
 	/* chain rules per map id: one map must not be looked up by two names */
 	unsigned int rules[NFT_MAP_IDS][NFT_CHAIN_COUNT];
+	/* rules seen in chain prerouting, and whether the first was the guard */
+	unsigned int prerouting_rules;
+	bool guard;
 	struct nft_raw_list raw;
 	int err;
 	char *why;
@@ -96,26 +99,57 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+/* The guard must be the first rule of prerouting, and come once. */
+static void check_order(struct read_ctx *ctx, const struct nftnl_rule *r,
+			bool guard)
+{
+	const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+
+	if (!chain || strcmp(chain, nft_chain_name(NFT_CHAIN_PREROUTING)))
+		return;
+	if (guard && ctx->prerouting_rules) {
+		snprintf(ctx->why, ctx->len,
+			 "chain prerouting has its loopback guard (handle %llu) after other rules",
+			 (unsigned long long)nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
+		fail(ctx, -EPROTO);
+	}
+	ctx->guard = ctx->guard || guard;
+	ctx->prerouting_rules++;
+}
+
+static void check_rule(struct read_ctx *ctx, const struct nftnl_rule *r)
+{
+	int guard = nft_guard_check(r);
+	enum nft_chain_id chain;
+	unsigned int map;
+
+	if (guard < 0) {
+		fail(ctx, -ENOMEM);
+		return;
+	}
+	check_order(ctx, r, guard);
+	if (guard)
+		return;
+	if (nft_rule_check(r, &map, &chain, ctx->why, ctx->len)) {
+		fail(ctx, -EPROTO);
+		return;
+	}
+	ctx->rules[map][chain]++;
+	ctx->state->handle[map % NFT_MAP_COUNT][chain] =
+		nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+}
+
 static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct read_ctx *ctx = arg;
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	enum nft_chain_id chain;
-	unsigned int map;
 
 	if (!r)
 		return fail(ctx, -ENOMEM);
 	if (!ctx->err && nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
 	    ours(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
-		 nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY))) {
-		if (nft_rule_check(r, &map, &chain, ctx->why, ctx->len)) {
-			fail(ctx, -EPROTO);
-		} else {
-			ctx->rules[map][chain]++;
-			ctx->state->handle[map % NFT_MAP_COUNT][chain] =
-				nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
-		}
-	}
+		 nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY)))
+		check_rule(ctx, r);
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
@@ -164,13 +198,21 @@ static int table_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-/* Every map needs its rule in each chain it serves, and no second one. */
+/*
+ * Chain prerouting starts with the guard, which a table of an older layout
+ * lacks; every map needs its rule in each chain it serves, and no second one.
+ */
 static int check_rules(struct read_ctx *ctx)
 {
 	char name[NFT_MAP_NAME_MAX];
 	unsigned int map, want;
 	int chain;
 
+	if (ctx->state->chain[NFT_CHAIN_PREROUTING] && !ctx->guard) {
+		snprintf(ctx->why, ctx->len,
+			 "chain prerouting does not start with `ip daddr 127.0.0.0/8 return`");
+		return -EPROTO;
+	}
 	for (map = 0; map < NFT_MAP_IDS; map++) {
 		for (chain = 0; chain < NFT_CHAIN_COUNT; chain++) {
 			want = nft_map_in_chain(map, chain) &&

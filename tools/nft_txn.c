@@ -126,6 +126,23 @@ static void put_table(struct nft_txn *txn)
 	txn->table = true;
 }
 
+/* The guard goes in right after its chain: no map rule ever precedes it. */
+static bool put_guard(struct nft_txn *txn)
+{
+	struct nftnl_rule *r = nft_guard_rule_build();
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return false;
+	nlh = nft_batch_put(txn->batch, NFT_MSG_NEWRULE,
+			    NLM_F_CREATE | NLM_F_APPEND,
+			    "add the loopback guard to chain prerouting");
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_next(txn->batch);
+	nftnl_rule_free(r);
+	return true;
+}
+
 static void put_chain(struct nft_txn *txn, enum nft_chain_id chain)
 {
 	struct nftnl_chain *c = nft_chain_build(chain);
@@ -140,7 +157,7 @@ static void put_chain(struct nft_txn *txn, enum nft_chain_id chain)
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nft_batch_next(txn->batch);
 	nftnl_chain_free(c);
-	txn->chain[chain] = true;
+	txn->chain[chain] = chain != NFT_CHAIN_PREROUTING || put_guard(txn);
 }
 
 static void put_map_rule(struct nft_txn *txn, unsigned int map,
