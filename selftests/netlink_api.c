@@ -543,7 +543,8 @@ TEST_F(api, keep_conntrack_flag)
 
 	for (i = 0; i < sizeof(commands); i++) {
 		msg_init(self->m, self->nl.family, 0, commands[i]);
-		msg_rule(self->m, &http);
+		msg_rule(self->m, commands[i] == PORTREDIR_CMD_DEL ?
+				  &http_selector : &http);
 		msg_put(self->m, PORTREDIR_A_KEEP_CONNTRACK, &payload, 0);
 		EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
 		ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
