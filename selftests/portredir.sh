@@ -1734,22 +1734,22 @@ udp_flow_follows_rules() {
 		cmd_ok pr "$SERVER" --keep-conntrack flush
 	else
 		cmd_ok pr "$SERVER" add udp 80 8080
-		busywait 5000 answered_since "$out" "$n" srv8080 ||
+		busywait 10000 answered_since "$out" "$n" srv8080 ||
 			fail "the UDP flow did not move to 8080 after add: $(tail -n 3 "$out" | tr '\n' ' ')"
 		n=$(lines_of "$out")
 		cmd_ok pr "$SERVER" del udp 80
-		busywait 5000 answered_since "$out" "$n" srv80 ||
+		busywait 10000 answered_since "$out" "$n" srv80 ||
 			fail "the UDP flow did not come back to 80 after del"
 		cmd_ok pr "$SERVER" add udp 80 8080
-		busywait 5000 answered_since "$out" "$(lines_of "$out")" srv8080 ||
+		busywait 10000 answered_since "$out" "$(lines_of "$out")" srv8080 ||
 			fail "the UDP flow did not move to 8080 after a second add"
 		n=$(lines_of "$out")
 		cmd_ok pr "$SERVER" flush
-		busywait 5000 answered_since "$out" "$n" srv80 ||
+		busywait 10000 answered_since "$out" "$n" srv80 ||
 			fail "the UDP flow did not come back to 80 after flush"
 		n=$(lines_of "$out")
 		echo "udp 80 to 8080" | cmd_ok pr "$SERVER" restore
-		busywait 5000 answered_since "$out" "$n" srv8080 ||
+		busywait 10000 answered_since "$out" "$n" srv8080 ||
 			fail "the UDP flow did not move to 8080 after restore"
 	fi
 	conn_send tcp still-there
