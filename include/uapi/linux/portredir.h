@@ -72,8 +72,10 @@
  * PORTREDIR_CMD_GET
  *	Dump only (NLM_F_DUMP): one message per rule, each carrying
  *	PORTREDIR_A_RULE with every rule attribute filled in, including
- *	PORTREDIR_RULE_A_CONNECTIONS. A dump interrupted by a change of the
- *	table is flagged with NLM_F_DUMP_INTR on its messages. Takes no
+ *	PORTREDIR_RULE_A_CONNECTIONS, in order of protocol number, then
+ *	PORT_MIN. A dump interrupted by a change of the table is flagged with
+ *	NLM_F_DUMP_INTR on its messages; each part resumes where the last one
+ *	stopped without walking the rules before it. Takes no
  *	attributes: there is no filter, and a PORTREDIR_A_RULE is refused
  *	(EINVAL).
  *
@@ -91,9 +93,47 @@
  *	the extack points at the first rule refused. The rules are top-level
  *	attributes, not one nest, because a nest cannot exceed 64 KiB: a
  *	full table needs a message of several MiB, so raise SO_SNDBUF (or
- *	SO_SNDBUFFORCE) to send it. Announced to the monitor
- *	group as a PORTREDIR_CMD_FLUSH followed by one PORTREDIR_CMD_ADD per
- *	new rule.
+ *	SO_SNDBUFFORCE) to send it, or use the REPLACE_BEGIN, REPLACE_RULES,
+ *	REPLACE_COMMIT transaction below, which any namespace root can send
+ *	whatever the table size. Announced to the monitor group as a
+ *	PORTREDIR_CMD_FLUSH followed by one PORTREDIR_CMD_ADD per new rule.
+ *
+ * PORTREDIR_CMD_REPLACE_BEGIN
+ *	Starts a replace transaction owned by the sending socket: a new table,
+ *	empty, built by REPLACE_RULES and swapped in by REPLACE_COMMIT. Takes
+ *	no attributes. A namespace has at most one transaction: EBUSY when
+ *	another socket owns one; a BEGIN from the owner discards its old one
+ *	and starts again. The transaction is discarded, and nothing changes,
+ *	when its socket is closed, on REPLACE_ABORT, on any refused
+ *	REPLACE_RULES, and when the namespace goes away.
+ *
+ * PORTREDIR_CMD_REPLACE_RULES
+ *	Adds the rules of every PORTREDIR_A_RULE attribute in the message
+ *	(top-level, as for REPLACE) to the transaction of the sending socket,
+ *	checked as for REPLACE against each other and against the rules of
+ *	earlier REPLACE_RULES messages. ENOENT when the socket owns no
+ *	transaction. On any error the extack points at the rule refused and
+ *	the whole transaction is discarded.
+ *
+ * PORTREDIR_CMD_REPLACE_COMMIT
+ *	Swaps the transaction's table in atomically, as REPLACE does, and ends
+ *	the transaction; takes PORTREDIR_A_KEEP_CONNTRACK. ENOENT when the
+ *	socket owns no transaction; ENODEV when an interface a rule is bound
+ *	to went away meanwhile (the transaction is then discarded).
+ *
+ * PORTREDIR_CMD_REPLACE_ABORT
+ *	Discards the sending socket's transaction; ENOENT when it has none.
+ *
+ * Limits
+ * ------
+ * A namespace holds at most max_rules rules covering at most max_ports
+ * ports in all (a rule covers PORT_MAX - PORT_MIN + 1 ports), the module
+ * parameters of these names, which only the host's root can change
+ * (/sys/module/portredir/parameters/). The defaults, 131072 rules and 262144
+ * ports, hold a rule for every TCP and UDP port. A replace transaction's
+ * table has the same limits, separately. ADD, REPLACE and REPLACE_RULES
+ * refuse a rule beyond them with ENOSPC and an extack naming the limit;
+ * nothing changes.
  *
  * UDP flows and rule changes
  * --------------------------
@@ -117,7 +157,9 @@
  * build is reported to the listeners as ENOBUFS on their socket, as an
  * overrun is: they have missed an event and should dump the table again.
  *
- * Memory for rules is charged to the memory cgroup of the caller.
+ * Every allocation a change makes (rules, the port index, transactions) is
+ * charged to the memory cgroup of the caller; a change that the cgroup's
+ * limit refuses fails with ENOMEM and changes nothing.
  *
  * Unloading the module deletes every rule of every namespace, without
  * notifications. In a namespace where portredir was the last user of the
@@ -175,6 +217,10 @@ enum portredir_cmd {
 	PORTREDIR_CMD_GET,
 	PORTREDIR_CMD_FLUSH,
 	PORTREDIR_CMD_REPLACE,
+	PORTREDIR_CMD_REPLACE_BEGIN,
+	PORTREDIR_CMD_REPLACE_RULES,
+	PORTREDIR_CMD_REPLACE_COMMIT,
+	PORTREDIR_CMD_REPLACE_ABORT,
 
 	__PORTREDIR_CMD_MAX,
 	PORTREDIR_CMD_MAX = __PORTREDIR_CMD_MAX - 1
