@@ -12,6 +12,15 @@
 #include "netns.h"
 #include "rules.h"
 
+/* Writable by the host's root only: sysfs lives in the initial namespace. */
+unsigned int portredir_max_rules __read_mostly = 131072;
+module_param_named(max_rules, portredir_max_rules, uint, 0644);
+MODULE_PARM_DESC(max_rules, "Rules a network namespace may hold (default 131072)");
+
+unsigned int portredir_max_ports __read_mostly = 262144;
+module_param_named(max_ports, portredir_max_ports, uint, 0644);
+MODULE_PARM_DESC(max_ports, "Ports the rules of a network namespace may cover in all (default 262144)");
+
 static unsigned int portredir_net_id __read_mostly;
 
 struct portredir_net *portredir_pernet(const struct net *net)
@@ -59,22 +68,28 @@ static struct pernet_operations portredir_net_ops = {
 	.size		= sizeof(struct portredir_net),
 };
 
-/* Rules bound to an interface go with it, announced like a DEL. */
+/*
+ * Rules bound to an interface go with it, announced like a DEL. Only the
+ * rules of that interface are visited, each removed in O(its ports).
+ */
 static void portredir_forget_ifindex(struct net *net, int ifindex)
 {
 	struct portredir_net *pn = portredir_pernet(net);
-	struct portredir_rule *rule, *next;
 	struct portredir_ruleset *rs;
+	struct portredir_rule *rule;
+	struct hlist_node *next;
 
 	mutex_lock(&pn->lock);
 	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
 	if (rs) {
-		list_for_each_entry_safe(rule, next, &rs->rules, list) {
+		hash_for_each_possible_safe(rs->by_ifindex, rule, next, dev_node,
+					    ifindex) {
 			if (rule->sel.ifindex != ifindex)
 				continue;
+			portredir_bump_generation(pn);
 			portredir_netlink_notify(net, PORTREDIR_CMD_DEL, rule);
 			portredir_rule_remove(rs, rule);
-			pn->generation++;
+			cond_resched();
 		}
 	}
 	mutex_unlock(&pn->lock);
@@ -104,22 +119,27 @@ static int __init portredir_init(void)
 {
 	int err;
 
-	err = register_pernet_subsys(&portredir_net_ops);
+	err = portredir_rule_cache_init();
 	if (err)
 		return err;
+	err = register_pernet_subsys(&portredir_net_ops);
+	if (err)
+		goto err_cache;
 	err = register_netdevice_notifier(&portredir_netdev_notifier);
 	if (err)
 		goto err_pernet;
 	err = portredir_netlink_init();
 	if (err)
-		goto err_notifier;
+		goto err_netdev;
 	pr_info("loaded\n");
 	return 0;
 
-err_notifier:
+err_netdev:
 	unregister_netdevice_notifier(&portredir_netdev_notifier);
 err_pernet:
 	unregister_pernet_subsys(&portredir_net_ops);
+err_cache:
+	portredir_rule_cache_uninit();
 	return err;
 }
 
@@ -135,11 +155,10 @@ static void __exit portredir_exit(void)
 	rtnl_unlock();
 	portredir_netlink_uninit();
 	unregister_netdevice_notifier(&portredir_netdev_notifier);
-	/*
-	 * No rcu_barrier(): rules go through kvfree_rcu(), which calls back
-	 * into no code of this module.
-	 */
 	unregister_pernet_subsys(&portredir_net_ops);
+	/* Rules deleted by call_rcu() go back to their cache first. */
+	rcu_barrier();
+	portredir_rule_cache_uninit();
 }
 
 module_init(portredir_init);

@@ -12,7 +12,7 @@ struct portredir_ruleset;
  * @ruleset: the rule table; NULL until the first rule, read under RCU
  * @lock: serialises every writer of @ruleset and @hooks_registered
  * @hooks_registered: NAT functions and conntrack are held for this netns
- * @generation: bumped on every change, for dump consistency checks
+ * @generation: bumped before every change, for dump consistency checks
  */
 struct portredir_net {
 	struct portredir_ruleset __rcu *ruleset;
@@ -22,5 +22,11 @@ struct portredir_net {
 };
 
 struct portredir_net *portredir_pernet(const struct net *net);
+
+/* Dumps read the generation without the lock. */
+static inline void portredir_bump_generation(struct portredir_net *pn)
+{
+	WRITE_ONCE(pn->generation, pn->generation + 1);
+}
 
 #endif /* _PORTREDIR_NETNS_H */
