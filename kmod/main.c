@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "rules.h"
+#include "txn.h"
 
 /* Writable by the host's root only: sysfs lives in the initial namespace. */
 unsigned int portredir_max_rules __read_mostly = 131072;
@@ -33,6 +34,7 @@ static int __net_init portredir_net_init(struct net *net)
 	struct portredir_net *pn = portredir_pernet(net);
 
 	mutex_init(&pn->lock);
+	mutex_init(&pn->txn_lock);
 	return 0;
 }
 
@@ -57,6 +59,8 @@ static void __net_exit portredir_net_exit(struct net *net)
 	rs = rcu_replace_pointer(pn->ruleset, NULL, lockdep_is_held(&pn->lock));
 	mutex_unlock(&pn->lock);
 	portredir_ruleset_destroy(rs);
+	portredir_txn_exit(pn);
+	mutex_destroy(&pn->txn_lock);
 	mutex_destroy(&pn->lock);
 }
 
@@ -128,12 +132,17 @@ static int __init portredir_init(void)
 	err = register_netdevice_notifier(&portredir_netdev_notifier);
 	if (err)
 		goto err_pernet;
-	err = portredir_netlink_init();
+	err = portredir_txn_init();
 	if (err)
 		goto err_netdev;
+	err = portredir_netlink_init();
+	if (err)
+		goto err_txn;
 	pr_info("loaded\n");
 	return 0;
 
+err_txn:
+	portredir_txn_uninit();
 err_netdev:
 	unregister_netdevice_notifier(&portredir_netdev_notifier);
 err_pernet:
@@ -154,6 +163,7 @@ static void __exit portredir_exit(void)
 	portredir_unloading = true;
 	rtnl_unlock();
 	portredir_netlink_uninit();
+	portredir_txn_uninit();
 	unregister_netdevice_notifier(&portredir_netdev_notifier);
 	unregister_pernet_subsys(&portredir_net_ops);
 	/* Rules deleted by call_rcu() go back to their cache first. */

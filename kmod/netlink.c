@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "rules.h"
+#include "txn.h"
 
 /* A rule as ADD and REPLACE take it. */
 static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] = {
@@ -70,6 +71,15 @@ static const struct nla_policy portredir_table_policy[PORTREDIR_A_MAX + 1] = {
 
 static const struct nla_policy portredir_flush_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_RULE]	= { .type = NLA_NESTED },
+	[PORTREDIR_A_KEEP_CONNTRACK] = { .type = NLA_FLAG },
+};
+
+/* REPLACE_RULES: rules only; the conntrack flag belongs to the commit. */
+static const struct nla_policy portredir_rules_policy[PORTREDIR_A_MAX + 1] = {
+	[PORTREDIR_A_RULE]	= NLA_POLICY_NESTED(portredir_rule_policy),
+};
+
+static const struct nla_policy portredir_commit_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_KEEP_CONNTRACK] = { .type = NLA_FLAG },
 };
 
@@ -761,6 +771,34 @@ static const struct genl_ops portredir_ops[] = {
 		.cmd	= PORTREDIR_CMD_REPLACE,
 		.doit	= portredir_cmd_replace,
 		.policy	= portredir_add_policy,
+		.maxattr = PORTREDIR_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE_BEGIN,
+		.doit	= portredir_cmd_replace_begin,
+		.policy	= portredir_table_policy,
+		.maxattr = PORTREDIR_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE_RULES,
+		.doit	= portredir_cmd_replace_rules,
+		.policy	= portredir_rules_policy,
+		.maxattr = PORTREDIR_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE_COMMIT,
+		.doit	= portredir_cmd_replace_commit,
+		.policy	= portredir_commit_policy,
+		.maxattr = PORTREDIR_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE_ABORT,
+		.doit	= portredir_cmd_replace_abort,
+		.policy	= portredir_table_policy,
 		.maxattr = PORTREDIR_A_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
