@@ -772,6 +772,35 @@ static const char *text_for_kernel(const char *text, char *buf, size_t len)
 	return buf;
 }
 
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(text);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
 /*
  * Rows
  * ----
@@ -789,6 +818,14 @@ enum effect {
 
 /* Options of a row. */
 #define TXN	(1 << 0)	/* sent inside a replace transaction (BEGIN first) */
+#define SPLIT	(1 << 1)	/* ... after a REPLACE_RULES of BASE */
+/*
+ * ... then REPLACE_COMMIT: ENOENT when the module refused the row, which
+ * discards the transaction. A message the netlink core refuses never
+ * reaches the module and leaves the transaction as it was: REPLACE_ABORT
+ * finds it.
+ */
+#define COMMIT	(1 << 2)
 
 struct row {
 	const char *name;
@@ -805,6 +842,8 @@ struct row {
 	uint16_t miss_type;
 	enum effect effect;
 	unsigned int opts;
+	/* module parameters for the row, NULL to leave them alone */
+	const char *max_rules, *max_ports;
 };
 
 #define REQ	(NLM_F_REQUEST | NLM_F_ACK)
@@ -1119,6 +1158,20 @@ static const struct del_row del_rows[] = {
 #define GET PORTREDIR_CMD_GET
 #define FLUSH PORTREDIR_CMD_FLUSH
 #define REPLACE PORTREDIR_CMD_REPLACE
+#define BEGIN PORTREDIR_CMD_REPLACE_BEGIN
+#define RULES PORTREDIR_CMD_REPLACE_RULES
+#define COMMIT_CMD PORTREDIR_CMD_REPLACE_COMMIT
+#define ABORT PORTREDIR_CMD_REPLACE_ABORT
+#define E_NOTXN "this socket has no replace transaction in progress"
+#define E_RULES_FULL "rule budget of this namespace is full (module parameter max_rules)" \
+		     "\vrule budget of this namespace is full (%s rules, module parameter max_rules)"
+#define E_PORTS_FULL "port budget of this namespace is full (module parameter max_ports)" \
+		     "\vport budget of this namespace is full (%s ports, module parameter max_ports)"
+/* four rules of every TCP port, bound to lo, dev 2, dev 3 and local: 262140 ports */
+#define FOUR_FULL_RANGES "rule{proto:6 pmin:1 pmax:65535 tmin:1 dir:1 dev:1} " \
+	"rule{proto:6 pmin:1 pmax:65535 tmin:1 dir:1 dev:2} " \
+	"rule{proto:6 pmin:1 pmax:65535 tmin:1 dir:1 dev:3} " \
+	"rule{proto:6 pmin:1 pmax:65535 tmin:1 dir:2}"
 #define V81 "rule{" OK81 "}"
 #define E_GENL_RESERVED "genlmsghdr.reserved field is not 0"
 #define E_FLUSH "FLUSH deletes every rule and takes no attributes"
@@ -1250,6 +1303,68 @@ static const struct row single_rows[] = {
 	  .extack = E_LEFTOVER },
 	{ "replace_two_equal_rules", REPLACE, .msg = V81 " &" V81, .err = -EEXIST,
 	  .extack = E_EXISTS },
+	/* the replace transaction */
+	{ "rules_without_begin", RULES, .msg = V81, .err = -ENOENT, .extack = E_NOTXN },
+	{ "commit_without_begin", COMMIT_CMD, .err = -ENOENT, .extack = E_NOTXN },
+	{ "abort_without_begin", ABORT, .err = -ENOENT, .extack = E_NOTXN },
+	{ "begin_with_rule", BEGIN, .msg = "@rule{" B1 "}", .err = -EINVAL,
+	  .extack = "REPLACE_BEGIN takes no attributes" },
+	{ "begin_with_keep", BEGIN, .msg = "@keep", .err = -EINVAL, .extack = E_UNSUPP },
+	{ "abort_with_rule", ABORT, .msg = "@rule{" B1 "}", .err = -EINVAL,
+	  .extack = "REPLACE_ABORT takes no attributes", .opts = TXN },
+	{ "commit_with_rule", COMMIT_CMD, .msg = "@rule{" B1 "}", .err = -EINVAL,
+	  .extack = E_UNSUPP, .opts = TXN },
+	{ "rules_with_keep", RULES, .msg = V81 " @keep", .err = -EINVAL,
+	  .extack = E_UNSUPP, .opts = TXN | COMMIT },
+	{ "begin_dump", BEGIN, REQ | NLM_F_DUMP, .err = -EOPNOTSUPP },
+	{ "rules_create", RULES, REQ | NLM_F_CREATE, .msg = V81, .err = -EINVAL,
+	  .extack = E_FLAGS, .opts = TXN | COMMIT },
+	{ "begin_commit_empty", COMMIT_CMD, .effect = EMPTIES, .opts = TXN },
+	{ "begin_commit_keep", COMMIT_CMD, .msg = "keep", .effect = EMPTIES, .opts = TXN },
+	{ "begin_abort", ABORT, .opts = TXN },
+	{ "begin_twice", BEGIN, .opts = TXN },
+	{ "rules_empty", RULES, .opts = TXN | COMMIT, .effect = EMPTIES },
+	/* the budget: BASE holds 4 rules covering 103 ports */
+	{ "add_beyond_max_rules", ADD, .msg = V81, .err = -ENOSPC,
+	  .extack = E_RULES_FULL, .max_rules = "4" },
+	{ "add_up_to_max_rules", ADD, .msg = V81, .effect = ADDS, .max_rules = "5" },
+	{ "add_with_max_rules_0", ADD, .msg = V81, .err = -ENOSPC,
+	  .extack = E_RULES_FULL, .max_rules = "0" },
+	{ "replace_beyond_max_rules", REPLACE, .msg = BASE " &" V81, .err = -ENOSPC,
+	  .extack = E_RULES_FULL, .max_rules = "4" },
+	{ "replace_up_to_max_rules", REPLACE, .msg = BASE " " V81, .effect = REPLACES,
+	  .max_rules = "5" },
+	{ "replace_full_table_at_max_rules", REPLACE, .msg = BASE, .effect = REPLACES,
+	  .max_rules = "4" },
+	{ "txn_beyond_max_rules", RULES, .msg = BASE " &" V81, .err = -ENOSPC,
+	  .extack = E_RULES_FULL, .max_rules = "4", .opts = TXN | COMMIT },
+	{ "txn_split_beyond_max_rules", RULES, .msg = "&" V81, .err = -ENOSPC,
+	  .extack = E_RULES_FULL, .max_rules = "4", .opts = TXN | SPLIT | COMMIT },
+	{ "txn_up_to_max_rules", RULES, .msg = BASE, .effect = REPLACES,
+	  .max_rules = "4", .opts = TXN | COMMIT },
+	{ "add_beyond_max_ports", ADD, .msg = V81, .err = -ENOSPC,
+	  .extack = E_PORTS_FULL, .max_ports = "103" },
+	{ "add_up_to_max_ports", ADD, .msg = V81, .effect = ADDS, .max_ports = "104" },
+	{ "add_range_beyond_max_ports", ADD, .msg = "rule{proto:6 pmin:81 pmax:82 tmin:1}",
+	  .err = -ENOSPC, .extack = E_PORTS_FULL, .max_ports = "104" },
+	{ "add_1_65535_beyond_max_ports", ADD,
+	  .msg = "rule{proto:17 pmin:1 pmax:65535 tmin:1 fam:2}", .err = -ENOSPC,
+	  .extack = E_PORTS_FULL, .max_ports = "65637" },
+	{ "add_1_65535_up_to_max_ports", ADD,
+	  .msg = "rule{proto:17 pmin:1 pmax:65535 tmin:1 fam:2}", .effect = ADDS,
+	  .max_ports = "65638" },
+	{ "replace_beyond_max_ports", REPLACE, .msg = BASE " &" V81, .err = -ENOSPC,
+	  .extack = E_PORTS_FULL, .max_ports = "103" },
+	{ "txn_beyond_max_ports", RULES, .msg = BASE " &" V81, .err = -ENOSPC,
+	  .extack = E_PORTS_FULL, .max_ports = "103", .opts = TXN | COMMIT },
+	{ "add_fifth_full_range", ADD, .pre = FOUR_FULL_RANGES,
+	  .msg = "rule{proto:17 pmin:1 pmax:5 tmin:1}", .err = -ENOSPC,
+	  .extack = E_PORTS_FULL },
+	{ "add_up_to_default_max_ports", ADD, .pre = FOUR_FULL_RANGES,
+	  .msg = "rule{proto:17 pmin:1 pmax:4 tmin:1}", .effect = ADDS },
+	{ "replace_fifth_full_range", REPLACE,
+	  .msg = FOUR_FULL_RANGES " &rule{proto:17 pmin:1 pmax:65535 tmin:1}",
+	  .err = -ENOSPC, .extack = E_PORTS_FULL },
 };
 
 static struct row *rows;
@@ -1296,6 +1411,16 @@ static void rows_generate(void)
 		r.name = join("replace_rule_5_", "", b->name);
 		r.msg = join(BASE, " ", b->rule);
 		row_add(&r);
+		r.cmd = RULES;
+		r.opts = TXN | COMMIT;
+		r.name = join("txn_rule_5_", "", b->name);
+		row_add(&r);
+		if (b->err != -EEXIST)
+			continue;
+		r.opts |= SPLIT;
+		r.name = join("txn_after_base_", "", b->name);
+		r.msg = b->rule;
+		row_add(&r);
 	}
 	for (i = 0; i < ARRAY_SIZE(good_rules); i++) {
 		const struct good_rule *g = &good_rules[i];
@@ -1307,6 +1432,15 @@ static void rows_generate(void)
 		r.name = join("replace_rule_5_", "", g->name);
 		r.msg = join(BASE, " ", g->rule);
 		r.effect = REPLACES;
+		row_add(&r);
+		r.cmd = RULES;
+		r.opts = TXN | COMMIT;
+		r.name = join("txn_rule_5_", "", g->name);
+		row_add(&r);
+		r.opts |= SPLIT;
+		r.name = join("txn_after_base_", "", g->name);
+		r.msg = g->rule;
+		r.effect = ADDS;
 		row_add(&r);
 	}
 	for (i = 0; i < ARRAY_SIZE(del_rows); i++) {
@@ -1377,15 +1511,73 @@ static int row_expect(const struct row *r, const struct msg *m,
 	return 0;
 }
 
+/* The refusals of the netlink core, before the module sees a message. */
+static const char *const core_refusals[] = {
+	E_LEN, E_RANGE, E_UNKNOWN, E_UNSUPP, E_POLICY, E_LEFTOVER, E_FLAGS,
+	E_COUNTER, E_GENL_RESERVED, "NLA_F_NESTED is missing",
+	"NLA_F_NESTED not expected",
+};
+
+static int refused_by_core(const struct row *r)
+{
+	size_t i;
+
+	for (i = 0; r->err && r->extack && i < ARRAY_SIZE(core_refusals); i++)
+		if (!strcmp(r->extack, core_refusals[i]))
+			return 1;
+	return 0;
+}
+
+#define PARAMS "/sys/module/portredir/parameters/"
+
+/* A module parameter's value, without its newline; NULL if unreadable. */
+static const char *param_get(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	int n;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	n = read_file(path, buf, len);
+	if (n <= 0)
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static int param_set(const char *name, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	return write_file(path, value);
+}
+
 FIXTURE(hostile) {
 	struct nl nl;
 	struct msg *m;
 	struct table before;
+	char max_rules[32], max_ports[32];	/* to restore, when set */
 };
 
 FIXTURE_VARIANT(hostile) {
 	const struct row *row;
 };
+
+/* The extack text row @r expects, with the limit it names filled in. */
+static const char *row_text(const struct row *r, char *buf, size_t len)
+{
+	char fmt[256], value[32];
+	const char *text = text_for_kernel(r->extack, fmt, sizeof(fmt));
+	int ports = !!strstr(text, "max_ports");
+	const char *limit = ports ? r->max_ports : r->max_rules;
+
+	if (!strstr(text, "%s"))
+		return text;
+	if (!limit)
+		limit = param_get(ports ? "max_ports" : "max_rules", value, sizeof(value));
+	snprintf(buf, len, text, limit ?: "?");
+	return buf;
+}
 
 FIXTURE_SETUP(hostile)
 {
@@ -1399,10 +1591,23 @@ FIXTURE_SETUP(hostile)
 	ASSERT_EQ(0, nl_open(&self->nl));
 	ASSERT_EQ(0, load_rules(&self->nl, self->m, r->pre ?: BASE));
 	ASSERT_EQ(0, dump_table(&self->nl, self->m, &self->before));
+	if (!r->max_rules && !r->max_ports)
+		return;
+	if (!param_get("max_rules", self->max_rules, sizeof(self->max_rules)) ||
+	    !param_get("max_ports", self->max_ports, sizeof(self->max_ports)))
+		SKIP(return, "no module parameters max_rules and max_ports");
+	if (r->max_rules)
+		ASSERT_EQ(0, param_set("max_rules", r->max_rules));
+	if (r->max_ports)
+		ASSERT_EQ(0, param_set("max_ports", r->max_ports));
 }
 
 FIXTURE_TEARDOWN(hostile)
 {
+	if (self->max_rules[0])
+		param_set("max_rules", self->max_rules);
+	if (self->max_ports[0])
+		param_set("max_ports", self->max_ports);
 	close(self->nl.fd);
 	table_free(&self->before);
 	free(self->m);
@@ -1416,10 +1621,19 @@ TEST_F(hostile, row)
 	char text[256], why[4096];
 	int offs_given;
 
+	if (r->opts & TXN) {
+		msg_init(self->m, self->nl.family, 0, BEGIN);
+		ASSERT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+	}
+	if (r->opts & SPLIT) {
+		msg_init(self->m, self->nl.family, 0, RULES);
+		ASSERT_EQ(0, msg_describe(self->m, BASE, &mk));
+		ASSERT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+	}
 	ASSERT_EQ(0, row_build(self->m, self->nl.family, r, &mk))
 		TH_LOG("the row's description is wrong");
 	EXPECT_EQ(r->err, nl_talk(&self->nl, self->m, NULL, NULL));
-	EXPECT_STREQ(text_for_kernel(r->extack, text, sizeof(text)), self->nl.extack);
+	EXPECT_STREQ(row_text(r, text, sizeof(text)), self->nl.extack);
 	/* before 6.2, the NLMSG_DONE of a refused dump carried no offset */
 	offs_given = mk.blame >= 0 && !(self->nl.done && kernel_release < 602);
 	EXPECT_EQ(offs_given, self->nl.has_offs);
@@ -1431,6 +1645,15 @@ TEST_F(hostile, row)
 		EXPECT_EQ(mk.miss_nest, self->nl.miss_nest);
 	ASSERT_EQ(0, row_expect(r, self->m, &self->before, &want))
 		TH_LOG("the rule to delete is not in the table before");
+	if (r->opts & COMMIT && refused_by_core(r)) {
+		msg_init(self->m, self->nl.family, 0, ABORT);
+		EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL))
+			TH_LOG("the transaction did not survive a refusal of the core");
+	} else if (r->opts & COMMIT) {
+		msg_init(self->m, self->nl.family, 0, COMMIT_CMD);
+		EXPECT_EQ(r->err ? -ENOENT : 0, nl_talk(&self->nl, self->m, NULL, NULL))
+			TH_LOG("the transaction was %s", r->err ? "not discarded" : "lost");
+	}
 	ASSERT_EQ(0, dump_table(&self->nl, self->m, &after));
 	EXPECT_EQ(0, table_diff(&want, &after, why, sizeof(why)))
 		TH_LOG("%s", why);
@@ -1869,35 +2092,6 @@ TEST_F(api, get_and_monitor_unprivileged)
 	close(weak.fd);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(text);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
-}
-
 /* A user namespace whose root is the caller's user. */
 static int enter_userns(void)
 {
@@ -1989,37 +2183,30 @@ static const char *memcg_prepare(const char **why)
 	return CGROUP_ROOT;
 }
 
-struct answer {
-	int err;
-	char extack[256];
-};
-
 /*
- * Sends @m from a child moved into cgroup @procs and returns its answer; a
- * child the cgroup's OOM killer ended answers -EINTR.
+ * Sends @m from a child moved into cgroup @procs, which does nothing else
+ * there, and reads the answer here; -EINTR when the cgroup's OOM killer
+ * ended the child instead.
  */
-static int talk_from_cgroup(struct nl *nl, struct msg *m, const char *procs,
-			    struct answer *ans)
+static int talk_from_cgroup(struct nl *nl, struct msg *m, const char *procs)
 {
-	int pipefd[2], status;
+	int status;
 	pid_t pid;
 
-	if (pipe(pipefd))
-		return -errno;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid == 0) {
-		ans->err = write_file(procs, "0") ?: nl_talk(nl, m, NULL, NULL);
-		snprintf(ans->extack, sizeof(ans->extack), "%s", nl->extack);
-		_exit(write(pipefd[1], ans, sizeof(*ans)) != sizeof(*ans));
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], ans, sizeof(*ans)) != sizeof(*ans))
-		ans->err = -EINTR;
-	close(pipefd[0]);
+	if (pid == 0)
+		_exit(write_file(procs, "0") || nl_send(nl, m));
 	waitpid(pid, &status, 0);
-	return 0;
+	/* the child used our next sequence number */
+	nl->seq++;
+	nl_forget(nl);
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return nl_read(nl, nl->seq, NULL, NULL, 0);
+	while (recv(nl->fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC) >= 0)
+		;
+	return WIFSIGNALED(status) ? -EINTR : -ECHILD;
 }
 
 /*
@@ -2034,7 +2221,7 @@ TEST_F(api, memcg_limit_gives_enomem)
 	struct table before = { 0 }, after = { 0 };
 	char dir[128], path[192], why_diff[1024];
 	const char *root, *why = NULL;
-	struct answer ans;
+	int err;
 
 	root = memcg_prepare(&why);
 	if (!root)
@@ -2049,18 +2236,190 @@ TEST_F(api, memcg_limit_gives_enomem)
 
 	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_ADD);
 	msg_rule(self->m, &big);
-	ASSERT_EQ(0, talk_from_cgroup(&self->nl, self->m, path, &ans));
+	err = talk_from_cgroup(&self->nl, self->m, path);
 	EXPECT_EQ(0, rmdir(dir));
-	EXPECT_EQ(-ENOMEM, ans.err)
-		TH_LOG("%s", ans.err == -EINTR ?
-		       "the cgroup's OOM killer ended the caller" : "");
-	EXPECT_STREQ("out of memory for the rule", ans.extack);
+	EXPECT_EQ(-ENOMEM, err)
+		TH_LOG("%s", err == -EINTR ? "the cgroup's OOM killer ended the caller" : "");
+	EXPECT_STREQ("out of memory for the rule", self->nl.extack);
 	ASSERT_EQ(0, dump_table(&self->nl, self->m, &after));
 	EXPECT_EQ(0, table_diff(&before, &after, why_diff, sizeof(why_diff)))
 		TH_LOG("%s", why_diff);
 	EXPECT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &big));
 	table_free(&before);
 	table_free(&after);
+}
+
+static int txn_cmd(struct nl *nl, struct msg *m, uint8_t cmd)
+{
+	msg_init(m, nl->family, 0, cmd);
+	return nl_talk(nl, m, NULL, NULL);
+}
+
+static int txn_rules(struct nl *nl, struct msg *m, const struct rule *r, int n)
+{
+	int i;
+
+	msg_init(m, nl->family, 0, PORTREDIR_CMD_REPLACE_RULES);
+	for (i = 0; i < n; i++)
+		msg_rule(m, &r[i]);
+	return nl_talk(nl, m, NULL, NULL);
+}
+
+/* One transaction per namespace, owned by the socket that began it. */
+TEST_F(api, txn_begin_from_a_second_socket)
+{
+	struct nl other;
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, nl_open(&other));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	EXPECT_EQ(-EBUSY, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	EXPECT_STREQ("another socket has a replace transaction in progress",
+		     other.extack);
+	EXPECT_EQ(-ENOENT, txn_rules(&other, self->m, &udp53, 1));
+	EXPECT_STREQ(E_NOTXN, other.extack);
+	EXPECT_EQ(-ENOENT, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	EXPECT_EQ(-ENOENT, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_ABORT));
+	/* the owner's transaction went on regardless */
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, &udp53, 1));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, dump_rules(&other, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(53, d.last.port_min);
+	/* and once it is over, anyone may begin */
+	EXPECT_EQ(0, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	close(other.fd);
+}
+
+/* Closing the socket discards its transaction: nothing changes. */
+TEST_F(api, txn_discarded_on_close)
+{
+	struct nl owner, other;
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, nl_open(&owner));
+	ASSERT_EQ(0, txn_cmd(&owner, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&owner, self->m, &udp53, 1));
+	close(owner.fd);
+	ASSERT_EQ(0, nl_open(&other));
+	EXPECT_EQ(0, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_BEGIN))
+		TH_LOG("the closed socket's transaction is still there");
+	EXPECT_EQ(0, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_ABORT));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(80, d.last.port_min);
+	close(other.fd);
+}
+
+/*
+ * Staged rules are invisible until COMMIT, which swaps them in at once,
+ * announced as REPLACE is; a second BEGIN starts over.
+ */
+TEST_F(api, txn_commit_is_atomic)
+{
+	struct rule first[2] = {
+		{ .proto = IPPROTO_TCP, .port_min = 443, .to_min = 8443 },
+		{ .proto = IPPROTO_TCP, .port_min = 444, .to_min = 8444 },
+	};
+	struct rule second = { .proto = IPPROTO_SCTP, .port_min = 9, .to_min = 10 };
+	struct notice n;
+	struct nl mon;
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, nl_open(&mon));
+	ASSERT_EQ(0, nl_subscribe(&mon));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, &udp53, 1));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, first, 2));
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, &second, 1));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(80, d.last.port_min);
+	EXPECT_EQ(-EAGAIN, read_notice(mon.fd, &n));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(3, d.count);
+	ASSERT_EQ(0, read_notice(mon.fd, &n));
+	EXPECT_EQ(PORTREDIR_CMD_FLUSH, n.cmd);
+	ASSERT_EQ(0, read_notice(mon.fd, &n));
+	EXPECT_EQ(PORTREDIR_CMD_ADD, n.cmd);
+	ASSERT_EQ(0, read_notice(mon.fd, &n));
+	EXPECT_EQ(PORTREDIR_CMD_ADD, n.cmd);
+	ASSERT_EQ(0, read_notice(mon.fd, &n));
+	EXPECT_EQ(PORTREDIR_CMD_ADD, n.cmd);
+	EXPECT_EQ(-EAGAIN, read_notice(mon.fd, &n));
+	EXPECT_EQ(-ENOENT, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	close(mon.fd);
+}
+
+/* An interface a staged rule names goes away before COMMIT. */
+TEST_F(api, txn_commit_after_interface_went_away)
+{
+	struct rule dev = { .proto = IPPROTO_TCP, .port_min = 443, .to_min = 8443,
+			    .direction = PORTREDIR_DIR_INBOUND };
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	dev.ifindex = dummy_add("txn0");
+	ASSERT_LT(0, (int)dev.ifindex);
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, &dev, 1));
+	ASSERT_EQ(0, system("ip link del txn0"));
+	EXPECT_EQ(-ENODEV, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	EXPECT_STREQ("interface went away", self->nl.extack);
+	EXPECT_EQ(-ENOENT, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(80, d.last.port_min);
+}
+
+/*
+ * The root of a user namespace cannot raise its socket buffer past
+ * wmem_max: one REPLACE of 65,535 rules is too big to send, and the
+ * transaction carries them in messages of the default size.
+ */
+TEST_F_TIMEOUT(api, txn_full_table_from_userns_root, 600)
+{
+	const int per_message = 4000;
+	int sndbuf, port = 1, i;
+	socklen_t len = sizeof(sndbuf);
+	struct rule r = { .proto = IPPROTO_TCP };
+	struct dump d;
+	struct nl own;
+
+	ASSERT_EQ(0, enter_userns());
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, nl_open(&own));
+	ASSERT_EQ(0, getsockopt(own.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len));
+	msg_init(self->m, own.family, 0, PORTREDIR_CMD_REPLACE);
+	for (port = 1; port <= 65535; port++) {
+		r.port_min = r.to_min = port;
+		msg_rule(self->m, &r);
+	}
+	ASSERT_LT(sndbuf, (int)self->m->nlh->nlmsg_len);
+	EXPECT_EQ(-EMSGSIZE, nl_talk(&own, self->m, NULL, NULL));
+
+	ASSERT_EQ(0, txn_cmd(&own, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	for (port = 1; port <= 65535;) {
+		msg_init(self->m, own.family, 0, PORTREDIR_CMD_REPLACE_RULES);
+		for (i = 0; i < per_message && port <= 65535; i++, port++) {
+			r.port_min = r.to_min = port;
+			msg_rule(self->m, &r);
+		}
+		ASSERT_GT(sndbuf, (int)self->m->nlh->nlmsg_len);
+		ASSERT_EQ(0, nl_talk(&own, self->m, NULL, NULL))
+			TH_LOG("REPLACE_RULES up to port %d: %s", port - 1, own.extack);
+	}
+	ASSERT_EQ(0, txn_cmd(&own, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, dump_rules(&own, self->m, &d));
+	EXPECT_EQ(65535, d.count);
+	EXPECT_EQ(65535, d.last.port_min);
+	EXPECT_EQ(65535, d.last.to_min);
+	close(own.fd);
 }
 
 static int kernel_release_of(const char *release)
