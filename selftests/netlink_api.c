@@ -1817,10 +1817,26 @@ TEST_F(api, interface_rule_goes_with_interface)
 	EXPECT_EQ(0, d.count);
 }
 
+/* The rules of @t in the order a dump gives: protocol, then PORT_MIN. */
+static int table_in_dump_order(const struct table *t)
+{
+	int i;
+
+	for (i = 1; i < t->n; i++) {
+		const struct rule *a = &t->rules[i - 1], *b = &t->rules[i];
+
+		if (a->proto > b->proto ||
+		    (a->proto == b->proto && a->port_min > b->port_min))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * A dump of more parts than one: the first part read, the table changed
  * from another socket, the rest read. The messages after the change carry
- * NLM_F_DUMP_INTR, the first part does not, nor does an undisturbed dump.
+ * NLM_F_DUMP_INTR, the first part does not, nor does an undisturbed dump,
+ * which gives every rule once, in order.
  */
 TEST_F(api, dump_interrupted_by_a_change)
 {
@@ -1832,8 +1848,9 @@ TEST_F(api, dump_interrupted_by_a_change)
 
 	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_REPLACE);
 	for (i = 1; i <= n; i++) {
-		struct rule r = { .proto = IPPROTO_UDP, .port_min = 10000 + i,
-				  .to_min = 1 };
+		/* sent out of order, over both protocols */
+		struct rule r = { .proto = i % 2 ? IPPROTO_UDP : IPPROTO_TCP,
+				  .port_min = 10000 + (i * 7919) % n, .to_min = 1 };
 
 		msg_rule(self->m, &r);
 	}
@@ -1841,6 +1858,10 @@ TEST_F(api, dump_interrupted_by_a_change)
 	ASSERT_EQ(0, dump_table(&self->nl, self->m, &t));
 	ASSERT_EQ(n, t.n);
 	EXPECT_FALSE(t.intr);
+	EXPECT_TRUE(table_in_dump_order(&t));
+	table_sort(&t);
+	for (i = 1; i < n; i++)
+		EXPECT_NE(0, rule_cmp(&t.rules[i - 1], &t.rules[i]));
 
 	ASSERT_EQ(0, nl_open(&other));
 	t.n = 0;
@@ -1856,7 +1877,11 @@ TEST_F(api, dump_interrupted_by_a_change)
 	self->nl.flags_seen = 0;
 	ASSERT_EQ(0, nl_read(&self->nl, self->nl.seq, dump_cb, &d, 0));
 	EXPECT_TRUE(self->nl.flags_seen & NLM_F_DUMP_INTR);
-	EXPECT_LE(n, t.n);
+	/* the next dump is whole again */
+	ASSERT_EQ(0, dump_table(&self->nl, self->m, &t));
+	EXPECT_EQ(n + 1, t.n);
+	EXPECT_FALSE(t.intr);
+	EXPECT_TRUE(table_in_dump_order(&t));
 	close(other.fd);
 	table_free(&t);
 }
