@@ -362,14 +362,30 @@ static void rule_from_nest(const struct nlattr *nest, struct rule *r)
 		const void *v = attr_data(a);
 
 		switch (a->nla_type & NLA_TYPE_MASK) {
-		case PORTREDIR_RULE_A_PROTO: r->proto = *(uint8_t *)v; break;
-		case PORTREDIR_RULE_A_PORT_MIN: r->port_min = *(uint16_t *)v; break;
-		case PORTREDIR_RULE_A_PORT_MAX: r->port_max = *(uint16_t *)v; break;
-		case PORTREDIR_RULE_A_TO_PORT_MIN: r->to_min = *(uint16_t *)v; break;
-		case PORTREDIR_RULE_A_TO_PORT_MAX: r->to_max = *(uint16_t *)v; break;
-		case PORTREDIR_RULE_A_FAMILY: r->family = *(uint8_t *)v; break;
-		case PORTREDIR_RULE_A_DIRECTION: r->direction = *(uint8_t *)v; break;
-		case PORTREDIR_RULE_A_IFINDEX: r->ifindex = *(uint32_t *)v; break;
+		case PORTREDIR_RULE_A_PROTO:
+			r->proto = *(uint8_t *)v;
+			break;
+		case PORTREDIR_RULE_A_PORT_MIN:
+			r->port_min = *(uint16_t *)v;
+			break;
+		case PORTREDIR_RULE_A_PORT_MAX:
+			r->port_max = *(uint16_t *)v;
+			break;
+		case PORTREDIR_RULE_A_TO_PORT_MIN:
+			r->to_min = *(uint16_t *)v;
+			break;
+		case PORTREDIR_RULE_A_TO_PORT_MAX:
+			r->to_max = *(uint16_t *)v;
+			break;
+		case PORTREDIR_RULE_A_FAMILY:
+			r->family = *(uint8_t *)v;
+			break;
+		case PORTREDIR_RULE_A_DIRECTION:
+			r->direction = *(uint8_t *)v;
+			break;
+		case PORTREDIR_RULE_A_IFINDEX:
+			r->ifindex = *(uint32_t *)v;
+			break;
 		case PORTREDIR_RULE_A_CONNECTIONS:
 			memcpy(&r->connections, v, sizeof(r->connections));
 			break;
@@ -405,15 +421,24 @@ static void table_free(struct table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
 static int rule_cmp(const void *a, const void *b)
 {
 	const struct rule *x = a, *y = b;
 
-#define CMP(f) do { if (x->f != y->f) return x->f < y->f ? -1 : 1; } while (0)
-	CMP(proto); CMP(port_min); CMP(port_max); CMP(family); CMP(direction);
-	CMP(ifindex); CMP(to_min); CMP(to_max); CMP(connections);
-#undef CMP
-	return 0;
+	return cmp_u64(x->proto, y->proto) ?:
+	       cmp_u64(x->port_min, y->port_min) ?:
+	       cmp_u64(x->port_max, y->port_max) ?:
+	       cmp_u64(x->family, y->family) ?:
+	       cmp_u64(x->direction, y->direction) ?:
+	       cmp_u64(x->ifindex, y->ifindex) ?:
+	       cmp_u64(x->to_min, y->to_min) ?:
+	       cmp_u64(x->to_max, y->to_max) ?:
+	       cmp_u64(x->connections, y->connections);
 }
 
 static void table_sort(struct table *t)
@@ -832,8 +857,10 @@ struct row {
 	uint8_t cmd;
 	/* nlmsg_flags; 0 for NLM_F_REQUEST | NLM_F_ACK (and NLM_F_DUMP for GET) */
 	uint16_t flags;
-	/* header changes: "v=N" genl version, "r=N" reserved, "cut=N" bytes
-	 * taken off the end of the message */
+	/*
+	 * header changes: "v=N" genl version, "r=N" reserved, "cut=N" bytes
+	 * taken off the end of the message
+	 */
 	const char *hdr;
 	const char *pre;	/* the table before, NULL for BASE */
 	const char *msg;
@@ -848,8 +875,10 @@ struct row {
 
 #define REQ	(NLM_F_REQUEST | NLM_F_ACK)
 
-/* tcp 80 -> 8080; udp 53 -> 5353 -4; tcp 1000-1099 -> 2000-2099 dev 2;
- * sctp 65535 -> 1 -6 --local */
+/*
+ * BASE: tcp 80 -> 8080; udp 53 -> 5353 -4; tcp 1000-1099 -> 2000-2099
+ * dev 2; sctp 65535 -> 1 -6 --local
+ */
 #define B1 "proto:6 pmin:80 tmin:8080"
 #define B2 "proto:17 pmin:53 tmin:5353 fam:1"
 #define B3 "proto:6 pmin:1000 pmax:1099 tmin:2000 tmax:2099 dir:1 dev:2"
@@ -1661,7 +1690,7 @@ TEST_F(hostile, row)
 	table_free(&want);
 }
 
-static struct {
+static struct row_variant {
 	struct __fixture_variant_metadata meta;
 	FIXTURE_VARIANT(hostile) data;
 } *row_variants;
@@ -2611,9 +2640,10 @@ TEST_F(api, port_budget)
 
 static int kernel_release_of(const char *release)
 {
-	int major = 0, minor = 0;
+	int major, minor;
 
-	sscanf(release, "%d.%d", &major, &minor);
+	if (sscanf(release, "%d.%d", &major, &minor) != 2)
+		return 0;
 	return major * 100 + minor;
 }
 
