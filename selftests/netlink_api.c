@@ -2648,6 +2648,65 @@ static int kernel_release_of(const char *release)
 }
 
 /*
+ * Rules sharing ports (other interfaces, families, directions) share a
+ * slot of the port index: they must all come back, and go, one by one.
+ */
+TEST_F(api, rules_sharing_ports)
+{
+	struct rule r[4] = {
+		{ .proto = IPPROTO_TCP, .port_min = 80, .port_max = 90, .to_min = 8080,
+		  .family = PORTREDIR_FAMILY_IPV4, .direction = PORTREDIR_DIR_INBOUND },
+		{ .proto = IPPROTO_TCP, .port_min = 80, .port_max = 90, .to_min = 8081,
+		  .family = PORTREDIR_FAMILY_IPV4, .direction = PORTREDIR_DIR_INBOUND },
+		{ .proto = IPPROTO_TCP, .port_min = 85, .to_min = 8082,
+		  .family = PORTREDIR_FAMILY_IPV4, .direction = PORTREDIR_DIR_LOCAL },
+		{ .proto = IPPROTO_TCP, .port_min = 70, .port_max = 85, .to_min = 8083,
+		  .family = PORTREDIR_FAMILY_IPV6 },
+	};
+	struct rule sel;
+	struct dump d;
+	int i;
+
+	ASSERT_EQ(0, system("ip link add prtest0 type dummy && ip link add prtest1 type dummy"));
+	r[0].ifindex = if_nametoindex("prtest0");
+	r[1].ifindex = if_nametoindex("prtest1");
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &r[i]));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(4, d.count);
+	EXPECT_EQ(85, d.last.port_min);
+	EXPECT_EQ(8082, d.last.to_min);
+	/* a fifth rule on port 85 overlaps one of each kind */
+	sel = r[2];
+	sel.to_min = 1;
+	EXPECT_EQ(-EEXIST, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &sel));
+	/* deleted in another order than added */
+	sel = r[1];
+	sel.to_min = 0;
+	EXPECT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &sel));
+	sel = r[2];
+	sel.to_min = 0;
+	EXPECT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &sel));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(2, d.count);
+	EXPECT_EQ(8080, d.last.to_min);
+	/* the freed entries take new rules */
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &r[1]));
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &r[2]));
+	ASSERT_EQ(0, system("ip link del prtest0"));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(3, d.count);
+	sel = r[3];
+	sel.to_min = 0;
+	EXPECT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_DEL, &sel));
+	ASSERT_EQ(0, system("ip link del prtest1"));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(85, d.last.port_min);
+	EXPECT_EQ(PORTREDIR_DIR_LOCAL, d.last.direction);
+}
+
+/*
  * A SKIP in the fixture setup does not stop the test body in every
  * harness version: look for the family once, before any test runs.
  */
