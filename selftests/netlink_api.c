@@ -1811,6 +1811,35 @@ TEST_F(api, replace_is_atomic)
 	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
 	EXPECT_EQ(0, d.count);
 }
+TEST_F(api, replace_full_table)
+{
+	int size = MSG_SIZE;
+	struct dump d;
+	int port;
+
+	ASSERT_EQ(0, setsockopt(self->nl.fd, SOL_SOCKET, SO_SNDBUFFORCE,
+				&size, sizeof(size)));
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_REPLACE);
+	for (port = 1; port <= 65535; port++) {
+		struct rule tcp = { .proto = IPPROTO_TCP, .port_min = port,
+				    .to_min = port };
+		struct rule udp = { .proto = IPPROTO_UDP, .port_min = port,
+				    .to_min = 65536 - port };
+
+		msg_rule(self->m, &tcp);
+		msg_rule(self->m, &udp);
+	}
+	ASSERT_GT(self->m->nlh->nlmsg_len, 65536);
+	ASSERT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(2 * 65535, d.count);
+	EXPECT_EQ(IPPROTO_UDP, d.last.proto);
+	EXPECT_EQ(65535, d.last.port_min);
+	EXPECT_EQ(1, d.last.to_min);
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+}
+
 TEST_F(api, dump_many_rules_in_parts)
 {
 	struct dump d;
@@ -2638,6 +2667,21 @@ TEST_F(api, port_budget)
 	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
 }
 
+/*
+ * The module parameters as they were before any row changed them, put
+ * back on exit even when a row could not restore them itself (killed by
+ * its timeout): the tests that run after this program need the defaults.
+ */
+static char saved_max_rules[32], saved_max_ports[32];
+
+static void params_restore(void)
+{
+	if (saved_max_rules[0])
+		param_set("max_rules", saved_max_rules);
+	if (saved_max_ports[0])
+		param_set("max_ports", saved_max_ports);
+}
+
 static int kernel_release_of(const char *release)
 {
 	int major, minor;
@@ -2725,5 +2769,8 @@ int main(int argc, char **argv)
 		close(nl.fd);
 	if (!uname(&uts))
 		kernel_release = kernel_release_of(uts.release);
+	if (param_get("max_rules", saved_max_rules, sizeof(saved_max_rules)) &&
+	    param_get("max_ports", saved_max_ports, sizeof(saved_max_ports)))
+		atexit(params_restore);
 	return test_harness_run(argc, argv);
 }
