@@ -383,7 +383,7 @@ memory_is_back() {
 
 memory_back_to_baseline() {
 	busywait 60000 memory_is_back && {
-		log "memory: $(cat "$W/memory.before") kB before, $(cat "$W/memory.after") kB after"
+		log "memory: $(cat "$W/memory.before") kB before, $(cat "$W/memory.after") kB after (${SECONDS}s)"
 		return 0
 	}
 	echo "    unreclaimable slab and vmalloc: $(cat "$W/memory.before") kB before the load," \
@@ -435,7 +435,7 @@ stress() {
 	for worker in server_writer server_dumper churn_writer churn_dumper link_churner netns_churner; do
 		start_worker "$worker"
 	done
-	log "load for ${STRESS_SECONDS}s"
+	log "load for ${STRESS_SECONDS}s from ${SECONDS}s"
 	deadline=$(($(now_ms) + STRESS_SECONDS * 1000))
 	while (($(now_ms) < deadline)); do
 		nap
@@ -444,6 +444,7 @@ stress() {
 	while read -r pid; do
 		busywait 120000 eval "! kill -0 $pid 2>/dev/null" || fail "a worker did not stop within 120 s"
 	done <"$W/worker.pids"
+	log "load stopped at ${SECONDS}s"
 	check "no command failed unexpectedly" no_errors
 	check "every worker made progress" workers_progressed
 	check "the monitors ran through and printed events only" eval "monitor_sound server && monitor_sound churn"
@@ -459,6 +460,7 @@ stress() {
 	else
 		unload_under_traffic
 	fi
+	log "traffic stopped at ${SECONDS}s"
 	while read -r pid; do
 		busywait 60000 eval "! kill -0 $pid 2>/dev/null" || fail "traffic did not stop within 60 s"
 	done <"$W/traffic.pids"
