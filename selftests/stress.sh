@@ -198,28 +198,30 @@ netns_churner() {
 	done
 }
 
-# A connection to HOST PORT: the listener's greeting, or nothing.
-stress_probe() {
-	local reply
-	# -t: after its own end of input, socat waits that long for the
-	# listener's answer (the default, half a second, is too short here).
-	reply=$(socat -t 20 -T 20 - "$(socat_addr tcp "$1" "$2"),connect-timeout=20" </dev/null 2>/dev/null)
-	echo "${reply%%$'\n'*}"
-}
-
 # traffic_worker OUT STOP HOST PORT [HOST PORT...]: run in a namespace by
 # `stress.sh --worker`; one line per connection: start and end (ms), host,
-# port and the answer ("none" for none).
+# port and the listener's greeting ("none" for none). Forks only socat:
+# under emulation each fork counts.
 traffic_worker() {
-	local out=$1 stop=$2 round=0 n start got
+	local out=$1 stop=$2 round=0 n start end got
 	shift 2
-	local targets=("$@")
+	local targets=("$@") addresses=()
 	n=$((${#targets[@]} / 2))
+	for ((round = 0; round < n; round++)); do
+		addresses+=("$(socat_addr tcp "${targets[round * 2]}" "${targets[round * 2 + 1]}")")
+	done
+	round=0
 	while ! stopped "$stop" $round; do
 		set -- "${targets[@]:$((round % n * 2)):2}"
 		start=${EPOCHREALTIME/[.,]/}
-		got=$(stress_probe "$1" "$2")
-		echo "$((start / 1000)) $(now_ms) $1 $2 ${got:-none}" >>"$out"
+		# -t: after its own end of input, socat waits that long for the
+		# listener's answer (the default, half a second, is too short here).
+		socat -t 20 -T 20 - "${addresses[round % n]},connect-timeout=20" \
+			</dev/null >"$out.reply" 2>/dev/null
+		end=${EPOCHREALTIME/[.,]/}
+		got=
+		read -r got <"$out.reply"
+		echo "$((start / 1000)) $((end / 1000)) $1 $2 ${got:-none}" >>"$out"
 		round=$((round + 1))
 	done
 }
@@ -474,6 +476,7 @@ stress() {
 
 # rmmod, timed, between connections made before and after it.
 unload_under_traffic() {
+	log "unloading at ${SECONDS}s"
 	now_ms >"$W/rmmod.start"
 	rmmod portredir >"$W/rmmod.err" 2>&1
 	echo $? >"$W/rmmod.rc"
@@ -513,7 +516,9 @@ main() {
 		trap teardown_namespaces EXIT
 		warm_up
 	) || stress_skip "the warm-up failed"
+	log "warmed up at ${SECONDS}s"
 	kernel_memory_kb >"$W/memory.before"
+	log "baseline read at ${SECONDS}s: $(cat "$W/memory.before") kB"
 	# In a subshell, so that fail ends the load and the checks go on.
 	(
 		trap 'teardown_namespaces; delete_churned_namespaces' EXIT
