@@ -43,6 +43,13 @@ ln -sf /proc/self/fd/2 /dev/stderr
 hostname portredir-vm 2>/dev/null
 ip link set lo up
 
+# What kmemleak suspects of the boot itself (false positives of the kernel,
+# before the module is loaded) is not ours: scan once and set it aside.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	echo clear >/sys/kernel/debug/kmemleak
+fi
+
 # Keep what boot printed apart, so only what happens from here on counts.
 dmesg >/run/boot.log
 dmesg -C
