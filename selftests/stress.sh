@@ -12,7 +12,7 @@
 #                                        |  80 81 7005 8080 8081 8082        |
 #    +----------------------+            |  local traffic to 127.0.0.1, ::1  |
 #    | $CHURN               |            |  writers on ports 20000-20009     |
-#    |  big tables: restore |            |  dummy links made and deleted     |
+#    |  big tables: restore |            |  veth pairs made and deleted      |
 #    |  add, del, flush     |            |  with rules bound to them         |
 #    +----------------------+            |  dumpers, a monitor               |
 #      a dumper, a monitor               +-----------------------------------+
@@ -32,9 +32,11 @@
 #   before the load, within $STRESS_MEMORY_SLACK_KB (see memory_is_back).
 # The kernel log is checked by the VM runner (selftests/vm/run.sh).
 #
-# kmod backend only, as root, in the VM:
+# kmod backend, as root, in the VM (make vmtest-stress, make vmtest-debug):
 #   selftests/vm/run.sh -- selftests/stress.sh
 #   selftests/vm/run.sh -- env STRESS_SECONDS=20 selftests/stress.sh
+# BACKEND=nft runs the load on nftables, without the unload and the memory
+# check (on a host, whose kernel other work shares).
 
 source "$(dirname "$0")/lib.sh"
 
