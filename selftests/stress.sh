@@ -262,6 +262,10 @@ start_monitor_in() {
 
 # --- checks ------------------------------------------------------------------
 
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
 # check NAME CMD...: one result line; the counts go through $W/results,
 # since the load runs in a subshell.
 check() {
@@ -313,17 +317,46 @@ no_errors() {
 }
 
 # Each worker made some progress: 3 or more commands, one succeeded.
+# Counted with builtins, as the waits below: under emulation a fork takes
+# a good part of a second.
 workers_progressed() {
-	local worker ok=0
+	local worker ok=0 rc command all succeeded restores
 	for worker in server_writer server_dumper churn_writer churn_dumper link_churner netns_churner; do
-		log "$worker: $(wc -l <"$W/$worker.ops") commands, $(grep -c '^0 ' "$W/$worker.ops") succeeded," \
-			"$(grep -c '^0 .* restore$' "$W/$worker.ops") of them restores"
-		if (($(wc -l <"$W/$worker.ops") < 3)) || ! grep -q '^0 ' "$W/$worker.ops"; then
+		all=0 succeeded=0 restores=0
+		while read -r rc command; do
+			all=$((all + 1))
+			[[ $rc == 0 ]] || continue
+			succeeded=$((succeeded + 1))
+			[[ $command == *" restore" ]] && restores=$((restores + 1))
+		done <"$W/$worker.ops"
+		log "$worker: $all commands, $succeeded succeeded, $restores of them restores"
+		if ((all < 3 || succeeded == 0)); then
 			echo "    $worker made no progress"
 			ok=1
 		fi
 	done
 	return $ok
+}
+
+# lines_in FILE: the number of lines of FILE, in $lines.
+lines_in() {
+	local all=()
+	[[ -r $1 ]] && mapfile -t all <"$1"
+	lines=${#all[@]}
+}
+
+# traffic_grew N: the client has made N connections or more.
+traffic_grew() {
+	local lines
+	lines_in "$W/client.traffic"
+	((lines >= $1))
+}
+
+# wait_for_traffic: two more connections from the client.
+wait_for_traffic() {
+	local lines
+	lines_in "$W/client.traffic"
+	busywait 60000 traffic_grew $((lines + 2))
 }
 
 # monitor_sound NAME: the monitor still runs, printed events, and only
@@ -449,7 +482,7 @@ stress() {
 	done
 	touch "$W/stop"
 	while read -r pid; do
-		busywait 120000 eval "! kill -0 $pid 2>/dev/null" || fail "a worker did not stop within 120 s"
+		busywait 120000 gone "$pid" || fail "a worker did not stop within 120 s"
 	done <"$W/worker.pids"
 	log "load stopped at ${SECONDS}s"
 	check "no command failed unexpectedly" no_errors
@@ -457,8 +490,7 @@ stress() {
 	check "the monitors ran through and printed events only" eval "monitor_sound server && monitor_sound churn"
 	check "the stable rules stayed, rules of deleted links went" server_table_sound
 	# Connections go on through the unload: wait for fresh ones before it.
-	busywait 60000 eval "(($(wc -l <"$W/client.traffic") + 2 <= \$(wc -l <$W/client.traffic)))" ||
-		fail "no traffic before the unload"
+	wait_for_traffic || fail "no traffic before the unload"
 	if [[ $BACKEND == nft ]]; then
 		touch "$W/traffic.stop"
 		echo "SKIP: stress: rmmod under traffic: the nft backend has no module" | tee -a "$W/results"
@@ -469,7 +501,7 @@ stress() {
 	fi
 	log "traffic stopped at ${SECONDS}s"
 	while read -r pid; do
-		busywait 60000 eval "! kill -0 $pid 2>/dev/null" || fail "traffic did not stop within 60 s"
+		busywait 60000 gone "$pid" || fail "traffic did not stop within 60 s"
 	done <"$W/traffic.pids"
 	check "every connection reached the listener its rule names (client)" answers_right client CLIENT_TARGETS
 	check "every connection reached the listener its rule names (local)" answers_right local LOCAL_TARGETS
@@ -484,8 +516,7 @@ unload_under_traffic() {
 	echo $? >"$W/rmmod.rc"
 	now_ms >"$W/rmmod.end"
 	check "rmmod under traffic" eval "(($(cat "$W/rmmod.rc") == 0)) || { cat $W/rmmod.err; false; }"
-	busywait 60000 eval "(($(wc -l <"$W/client.traffic") + 2 <= \$(wc -l <$W/client.traffic)))" ||
-		fail "no traffic after the unload"
+	wait_for_traffic || fail "no traffic after the unload"
 	touch "$W/traffic.stop"
 }
 
