@@ -60,6 +60,7 @@ declare -A LOCAL_TARGETS=(
 	["::1 80"]="srv8080 srv80"
 	["127.0.0.1 81"]="srv81 srv81"
 )
+readonly WORKERS="server_writer server_dumper churn_writer churn_dumper link_churner netns_churner"
 readonly STABLE_RULES="tcp 80 to 8080
 tcp 81 to 8081 dev veth0
 tcp 7000-7009 to 8082"
@@ -321,7 +322,7 @@ no_errors() {
 # a good part of a second.
 workers_progressed() {
 	local worker ok=0 rc command all succeeded restores
-	for worker in server_writer server_dumper churn_writer churn_dumper link_churner netns_churner; do
+	for worker in $WORKERS; do
 		all=0 succeeded=0 restores=0
 		while read -r rc command; do
 			all=$((all + 1))
@@ -345,18 +346,47 @@ lines_in() {
 	lines=${#all[@]}
 }
 
-# traffic_grew N: the client has made N connections or more.
+# traffic_grew CLIENT LOCAL: the client and the local traffic have made
+# that many connections or more.
 traffic_grew() {
 	local lines
 	lines_in "$W/client.traffic"
-	((lines >= $1))
+	((lines >= $1)) || return 1
+	lines_in "$W/local.traffic"
+	((lines >= $2))
 }
 
-# wait_for_traffic: two more connections from the client.
+# wait_for_traffic: two more connections from the client, and enough of
+# them (connections take the targets in turn) for each target to have
+# been answered 3 times, however slow the kernel.
 wait_for_traffic() {
-	local lines
+	local lines client
 	lines_in "$W/client.traffic"
-	busywait 60000 traffic_grew $((lines + 2))
+	client=$((lines + 2))
+	((client >= ${#CLIENT_TARGETS[@]} * 3)) || client=$((${#CLIENT_TARGETS[@]} * 3))
+	busywait 180000 traffic_grew "$client" $((${#LOCAL_TARGETS[@]} * 3))
+}
+
+# workers_busy: each worker has made 3 commands or more.
+workers_busy() {
+	local worker lines
+	for worker in $WORKERS; do
+		lines_in "$W/$worker.ops"
+		((lines >= 3)) || return 1
+	done
+}
+
+# run_load: STRESS_SECONDS, and longer (up to four times that) until every
+# worker has made 3 commands, on a kernel slow enough to need it.
+run_load() {
+	local start=${EPOCHREALTIME/[.,]/} now
+	while now=${EPOCHREALTIME/[.,]/}; ((now - start < STRESS_SECONDS * 1000000)); do
+		nap
+	done
+	while ! workers_busy && ((now - start < STRESS_SECONDS * 4000000)); do
+		nap
+		now=${EPOCHREALTIME/[.,]/}
+	done
 }
 
 # monitor_sound NAME: the monitor still runs, printed events, and only
@@ -384,7 +414,7 @@ server_table_sound() {
 	while read -r rule; do
 		grep -qxF "$rule" "$W/final" || { echo "    '$rule' is gone"; return 1; }
 	done <<<"$STABLE_RULES"
-	if [[ $BACKEND == kmod ]] && grep ' dev stress' "$W/final"; then
+	if [[ $BACKEND == kmod ]] && grep ' dev ' "$W/final" | grep -v ' dev veth0$'; then
 		echo "    rules of deleted links are left (above)"
 		return 1
 	fi
@@ -461,7 +491,7 @@ warm_up() {
 
 # The load, then rmmod under traffic.
 stress() {
-	local ko=$1 deadline pid
+	local pid
 	setup_topology
 	setup_ns CHURN
 	for port in 80 81 7005 8080 8081 8082; do
@@ -472,14 +502,11 @@ stress() {
 	start_monitor_in churn "$CHURN"
 	start_traffic client "$CLIENT" CLIENT_TARGETS
 	start_traffic local "$SERVER" LOCAL_TARGETS
-	for worker in server_writer server_dumper churn_writer churn_dumper link_churner netns_churner; do
+	for worker in $WORKERS; do
 		start_worker "$worker"
 	done
 	log "load for ${STRESS_SECONDS}s from ${SECONDS}s"
-	deadline=$(($(now_ms) + STRESS_SECONDS * 1000))
-	while (($(now_ms) < deadline)); do
-		nap
-	done
+	run_load
 	touch "$W/stop"
 	while read -r pid; do
 		busywait 120000 gone "$pid" || fail "a worker did not stop within 120 s"
@@ -555,7 +582,7 @@ main() {
 	# In a subshell, so that fail ends the load and the checks go on.
 	(
 		trap 'teardown_namespaces; delete_churned_namespaces' EXIT
-		stress "$ko"
+		stress
 	) || echo "FAIL: stress: the load ended early" | tee -a "$W/results"
 	# The baseline was read with the module loaded (its code is vmalloc).
 	if [[ $BACKEND == kmod && ! -d /sys/module/portredir ]]; then
