@@ -144,6 +144,16 @@ VM_SUITE = rc=0; \
 	BACKEND=nft make -s -C selftests run_tests TEST_GEN_PROGS= || rc=1; \
 	exit $$rc
 
+# The stress test (selftests/stress.sh): STRESS_SECONDS of rule changes,
+# dumps, monitors, traffic, links and namespaces at once, then rmmod under
+# traffic, in a boot of its own. slab_nomerge keeps the module's slab cache
+# apart from others of its size, so that kmem_cache_destroy checks it.
+STRESS_SECONDS ?= 60
+STRESS_APPEND = VM_APPEND="slab_nomerge $(VM_APPEND)"
+
+vmtest-stress: module tools selftests
+	$(STRESS_APPEND) $(VM_RUN) -- env STRESS_SECONDS=$(STRESS_SECONDS) selftests/stress.sh
+
 # deps, build, unit tests, nft selftests on this host, then vmtest; ends with
 # "N passed, N failed, N skipped".
 check: deps
@@ -157,7 +167,7 @@ demo: deps
 demo-run: module tools
 	$(VM_RUN) -- scripts/demo.sh
 
-.PHONY: deps spec selftests vmtest check demo demo-run
+.PHONY: deps spec selftests vmtest vmtest-stress check demo demo-run
 
 # --- benchmarks ------------------------------------------------------------
 # Ratios measured side by side in one VM boot; see selftests/bench/bench.sh.
@@ -189,4 +199,23 @@ module-all:
 vmtest-all: tools selftests
 	scripts/kernels.sh matrix $(KERNELS)
 
-.PHONY: module-all vmtest-all
+# The 6.1-debug lane (KASAN, lockdep, PROVE_RCU, kmemleak): the C API tests
+# and the stress test in one boot, then guest.sh's kmemleak scans. The
+# kernel is built once (about 12 minutes) and cached by scripts/kernels.sh.
+# The stress test runs outside the kselftest runner, whose per-program
+# timeout (selftests/settings) it could pass under KASAN: the VM's own
+# timeout bounds it, doubled for this kernel. DEBUG_LANE=6.1 runs the same
+# on the stock kernel.
+DEBUG_LANE ?= 6.1-debug
+
+vmtest-debug: tools selftests
+	scripts/kernels.sh build $(DEBUG_LANE)
+	$(STRESS_APPEND) VM_TIMEOUT=$${VM_TIMEOUT:-3600} scripts/kernels.sh run $(DEBUG_LANE) -- \
+		sh -c '$(VM_DEBUG_SUITE)'
+
+VM_DEBUG_SUITE = rc=0; \
+	BACKEND=kmod make -s -C selftests run_tests TEST_PROGS= || rc=1; \
+	STRESS_SECONDS=$(STRESS_SECONDS) selftests/stress.sh || rc=1; \
+	exit $$rc
+
+.PHONY: module-all vmtest-all vmtest-debug
