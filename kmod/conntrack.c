@@ -23,7 +23,7 @@
  */
 unsigned long *portredir_ct_ports_alloc(void)
 {
-	return bitmap_zalloc(PORTREDIR_PORTS, GFP_KERNEL);
+	return bitmap_zalloc(PORTREDIR_PORTS, GFP_KERNEL_ACCOUNT);
 }
 
 /**
@@ -47,11 +47,12 @@ void portredir_ct_ports_mark(unsigned long *ports,
 void portredir_ct_ports_mark_all(unsigned long *ports,
 				 const struct portredir_ruleset *rs)
 {
+	struct portredir_position pos = {};
 	const struct portredir_rule *rule;
 
 	if (!rs)
 		return;
-	list_for_each_entry(rule, &rs->rules, list)
+	while ((rule = portredir_ruleset_next(rs, &pos)))
 		portredir_ct_ports_mark(ports, &rule->sel);
 }
 

@@ -11,6 +11,16 @@
 #include "netlink.h"
 #include "netns.h"
 #include "rules.h"
+#include "txn.h"
+
+/* Writable by the host's root only: sysfs lives in the initial namespace. */
+unsigned int portredir_max_rules __read_mostly = 131072;
+module_param_named(max_rules, portredir_max_rules, uint, 0644);
+MODULE_PARM_DESC(max_rules, "Rules a network namespace may hold (default 131072)");
+
+unsigned int portredir_max_ports __read_mostly = 262144;
+module_param_named(max_ports, portredir_max_ports, uint, 0644);
+MODULE_PARM_DESC(max_ports, "Ports the rules of a network namespace may cover in all (default 262144)");
 
 static unsigned int portredir_net_id __read_mostly;
 
@@ -24,6 +34,7 @@ static int __net_init portredir_net_init(struct net *net)
 	struct portredir_net *pn = portredir_pernet(net);
 
 	mutex_init(&pn->lock);
+	mutex_init(&pn->txn_lock);
 	return 0;
 }
 
@@ -48,6 +59,8 @@ static void __net_exit portredir_net_exit(struct net *net)
 	rs = rcu_replace_pointer(pn->ruleset, NULL, lockdep_is_held(&pn->lock));
 	mutex_unlock(&pn->lock);
 	portredir_ruleset_destroy(rs);
+	portredir_txn_exit(pn);
+	mutex_destroy(&pn->txn_lock);
 	mutex_destroy(&pn->lock);
 }
 
@@ -59,22 +72,28 @@ static struct pernet_operations portredir_net_ops = {
 	.size		= sizeof(struct portredir_net),
 };
 
-/* Rules bound to an interface go with it, announced like a DEL. */
+/*
+ * Rules bound to an interface go with it, announced like a DEL. Only the
+ * rules of that interface are visited, each removed in O(its ports).
+ */
 static void portredir_forget_ifindex(struct net *net, int ifindex)
 {
 	struct portredir_net *pn = portredir_pernet(net);
-	struct portredir_rule *rule, *next;
 	struct portredir_ruleset *rs;
+	struct portredir_rule *rule;
+	struct hlist_node *next;
 
 	mutex_lock(&pn->lock);
 	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
 	if (rs) {
-		list_for_each_entry_safe(rule, next, &rs->rules, list) {
+		hash_for_each_possible_safe(rs->by_ifindex, rule, next, dev_node,
+					    ifindex) {
 			if (rule->sel.ifindex != ifindex)
 				continue;
+			portredir_bump_generation(pn);
 			portredir_netlink_notify(net, PORTREDIR_CMD_DEL, rule);
 			portredir_rule_remove(rs, rule);
-			pn->generation++;
+			cond_resched();
 		}
 	}
 	mutex_unlock(&pn->lock);
@@ -104,22 +123,32 @@ static int __init portredir_init(void)
 {
 	int err;
 
-	err = register_pernet_subsys(&portredir_net_ops);
+	err = portredir_rule_cache_init();
 	if (err)
 		return err;
+	err = register_pernet_subsys(&portredir_net_ops);
+	if (err)
+		goto err_cache;
 	err = register_netdevice_notifier(&portredir_netdev_notifier);
 	if (err)
 		goto err_pernet;
+	err = portredir_txn_init();
+	if (err)
+		goto err_netdev;
 	err = portredir_netlink_init();
 	if (err)
-		goto err_notifier;
+		goto err_txn;
 	pr_info("loaded\n");
 	return 0;
 
-err_notifier:
+err_txn:
+	portredir_txn_uninit();
+err_netdev:
 	unregister_netdevice_notifier(&portredir_netdev_notifier);
 err_pernet:
 	unregister_pernet_subsys(&portredir_net_ops);
+err_cache:
+	portredir_rule_cache_uninit();
 	return err;
 }
 
@@ -134,12 +163,12 @@ static void __exit portredir_exit(void)
 	portredir_unloading = true;
 	rtnl_unlock();
 	portredir_netlink_uninit();
+	portredir_txn_uninit();
 	unregister_netdevice_notifier(&portredir_netdev_notifier);
-	/*
-	 * No rcu_barrier(): rules go through kvfree_rcu(), which calls back
-	 * into no code of this module.
-	 */
 	unregister_pernet_subsys(&portredir_net_ops);
+	/* Rules deleted by call_rcu() go back to their cache first. */
+	rcu_barrier();
+	portredir_rule_cache_uninit();
 }
 
 module_init(portredir_init);

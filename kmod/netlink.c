@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "rules.h"
+#include "txn.h"
 
 /* A rule as ADD and REPLACE take it. */
 static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] = {
@@ -70,6 +71,15 @@ static const struct nla_policy portredir_table_policy[PORTREDIR_A_MAX + 1] = {
 
 static const struct nla_policy portredir_flush_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_RULE]	= { .type = NLA_NESTED },
+	[PORTREDIR_A_KEEP_CONNTRACK] = { .type = NLA_FLAG },
+};
+
+/* REPLACE_RULES: rules only; the conntrack flag belongs to the commit. */
+static const struct nla_policy portredir_rules_policy[PORTREDIR_A_MAX + 1] = {
+	[PORTREDIR_A_RULE]	= NLA_POLICY_NESTED(portredir_rule_policy),
+};
+
+static const struct nla_policy portredir_commit_policy[PORTREDIR_A_MAX + 1] = {
 	[PORTREDIR_A_KEEP_CONNTRACK] = { .type = NLA_FLAG },
 };
 
@@ -296,14 +306,16 @@ static int portredir_dev_still_there(struct net *net,
 	return -ENODEV;
 }
 
+/* Only the rules bound to an interface need a look. */
 static int portredir_devs_still_there(struct net *net,
 				      const struct portredir_ruleset *rs,
 				      struct netlink_ext_ack *extack)
 {
 	const struct portredir_rule *rule;
+	unsigned int bucket;
 	int err;
 
-	list_for_each_entry(rule, &rs->rules, list) {
+	hash_for_each(rs->by_ifindex, bucket, rule, dev_node) {
 		err = portredir_dev_still_there(net, &rule->sel, extack);
 		if (err)
 			return err;
@@ -345,41 +357,45 @@ static int portredir_hold_hooks(struct net *net, struct portredir_net *pn,
 	return 0;
 }
 
+/* Takes @rule over: inserted, or freed on failure. */
 static int portredir_add_locked(struct net *net, struct portredir_net *pn,
-				const struct portredir_rule_spec *spec,
+				struct portredir_rule *rule,
 				struct netlink_ext_ack *extack)
 {
 	struct portredir_ruleset *rs;
-	struct portredir_rule *rule;
 	int err;
 
-	err = portredir_dev_still_there(net, &spec->sel, extack);
+	err = portredir_dev_still_there(net, &rule->sel, extack);
 	if (err)
-		return err;
+		goto err_free;
 	rs = portredir_get_ruleset(pn);
 	if (!rs) {
 		NL_SET_ERR_MSG(extack, "out of memory for the rule table");
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto err_free;
 	}
-	rule = portredir_rule_insert(rs, &spec->sel, spec->to_min, spec->to_max,
-				     extack);
-	if (IS_ERR(rule))
-		return PTR_ERR(rule);
+	portredir_bump_generation(pn);
+	err = portredir_rule_insert(rs, rule, extack);
+	if (err)
+		goto err_free;
 	err = portredir_hold_hooks(net, pn, extack);
 	if (err) {
 		portredir_rule_remove(rs, rule);
 		return err;
 	}
-	pn->generation++;
 	portredir_netlink_notify(net, PORTREDIR_CMD_ADD, rule);
 	return 0;
+
+err_free:
+	portredir_rule_free(rule);
+	return err;
 }
 
 /*
  * The UDP ports whose conntrack entries a change deletes, or NULL when the
  * request keeps them; allocated before anything changes.
  */
-static unsigned long *portredir_ct_ports_for(const struct genl_info *info)
+unsigned long *portredir_ct_ports_for(const struct genl_info *info)
 {
 	unsigned long *ports;
 
@@ -389,7 +405,7 @@ static unsigned long *portredir_ct_ports_for(const struct genl_info *info)
 	return ports ?: ERR_PTR(-ENOMEM);
 }
 
-static void portredir_ct_apply(struct net *net, unsigned long *ports, int err)
+void portredir_ct_apply(struct net *net, unsigned long *ports, int err)
 {
 	if (ports && !err)
 		portredir_ct_flush_ports(net, ports);
@@ -401,6 +417,7 @@ static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
 	struct net *net = genl_info_net(info);
 	struct portredir_net *pn = portredir_pernet(net);
 	struct portredir_rule_spec spec;
+	struct portredir_rule *rule;
 	unsigned long *ports;
 	int err;
 
@@ -415,11 +432,17 @@ static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
 	ports = portredir_ct_ports_for(info);
 	if (IS_ERR(ports))
 		return PTR_ERR(ports);
+	rule = portredir_rule_alloc(&spec.sel, spec.to_min, spec.to_max);
+	if (!rule) {
+		portredir_ct_ports_free(ports);
+		GENL_SET_ERR_MSG(info, "out of memory for the rule");
+		return -ENOMEM;
+	}
 	if (ports)
 		portredir_ct_ports_mark(ports, &spec.sel);
 
 	mutex_lock(&pn->lock);
-	err = portredir_add_locked(net, pn, &spec, info->extack);
+	err = portredir_add_locked(net, pn, rule, info->extack);
 	mutex_unlock(&pn->lock);
 	portredir_ct_apply(net, ports, err);
 	return err;
@@ -454,9 +477,9 @@ static int portredir_cmd_del(struct sk_buff *skb, struct genl_info *info)
 	if (rs)
 		rule = portredir_rule_find(rs, &spec.sel);
 	if (rule) {
+		portredir_bump_generation(pn);
 		portredir_netlink_notify(net, PORTREDIR_CMD_DEL, rule);
 		portredir_rule_remove(rs, rule);
-		pn->generation++;
 	}
 	mutex_unlock(&pn->lock);
 
@@ -475,7 +498,7 @@ static int portredir_cmd_del(struct sk_buff *skb, struct genl_info *info)
 static struct portredir_ruleset *
 portredir_swap_ruleset(struct portredir_net *pn, struct portredir_ruleset *new)
 {
-	pn->generation++;
+	portredir_bump_generation(pn);
 	return rcu_replace_pointer(pn->ruleset, new, lockdep_is_held(&pn->lock));
 }
 
@@ -514,28 +537,55 @@ static int portredir_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-/* The policy has validated every attribute, repeated ones included. */
-static int portredir_build_ruleset(struct net *net, const struct genl_info *info,
-				   struct portredir_ruleset *rs,
-				   struct netlink_ext_ack *extack)
+/* Parses, allocates and inserts one rule of a REPLACE-like message. */
+static int portredir_build_rule(struct net *net, const struct nlattr *nest,
+				struct portredir_ruleset *rs,
+				struct netlink_ext_ack *extack)
 {
 	struct portredir_rule_spec spec;
 	struct portredir_rule *rule;
+	int err;
+
+	err = portredir_parse_rule(net, nest, true, &spec, extack);
+	if (err)
+		return err;
+	rule = portredir_rule_alloc(&spec.sel, spec.to_min, spec.to_max);
+	if (!rule) {
+		NL_SET_ERR_MSG(extack, "out of memory for the rule");
+		err = -ENOMEM;
+	} else {
+		err = portredir_rule_insert(rs, rule, extack);
+		if (err)
+			portredir_rule_free(rule);
+	}
+	if (err)
+		NL_SET_BAD_ATTR(extack, nest);
+	return err;
+}
+
+/**
+ * portredir_build_ruleset - add the rules of a message to a private set
+ * @net: the namespace their interfaces belong to
+ * @info: a REPLACE or REPLACE_RULES request, validated by its policy
+ * @rs: the set, which no one else sees
+ * @extack: receives the reason of a refusal, pointing at the rule
+ *
+ * Return: 0 or a negative errno; rules before the refused one stay in @rs.
+ */
+int portredir_build_ruleset(struct net *net, const struct genl_info *info,
+			    struct portredir_ruleset *rs,
+			    struct netlink_ext_ack *extack)
+{
 	struct nlattr *nest;
 	int rem, err;
 
 	nlmsg_for_each_attr(nest, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(nest) != PORTREDIR_A_RULE)
 			continue;
-		err = portredir_parse_rule(net, nest, true, &spec, extack);
+		err = portredir_build_rule(net, nest, rs, extack);
 		if (err)
 			return err;
-		rule = portredir_rule_insert(rs, &spec.sel, spec.to_min,
-					     spec.to_max, extack);
-		if (IS_ERR(rule)) {
-			NL_SET_BAD_ATTR(extack, nest);
-			return PTR_ERR(rule);
-		}
+		cond_resched();
 	}
 	return 0;
 }
@@ -543,46 +593,50 @@ static int portredir_build_ruleset(struct net *net, const struct genl_info *info
 static void portredir_notify_ruleset(struct net *net,
 				     const struct portredir_ruleset *rs)
 {
+	struct portredir_position pos = {};
 	const struct portredir_rule *rule;
 
 	portredir_netlink_notify(net, PORTREDIR_CMD_FLUSH, NULL);
 	if (!rs)
 		return;
-	list_for_each_entry(rule, &rs->rules, list)
+	while ((rule = portredir_ruleset_next(rs, &pos))) {
 		portredir_netlink_notify(net, PORTREDIR_CMD_ADD, rule);
+		cond_resched();
+	}
 }
 
-static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
+/**
+ * portredir_commit_ruleset - swap a private set in as the namespace's table
+ * @net: the namespace
+ * @pn: its state, lock not held
+ * @rs: the new table, consumed; NULL or empty for none
+ * @ports: from portredir_ct_ports_for(), consumed
+ * @extack: receives the reason of a refusal
+ *
+ * Return: 0, -ENODEV when a rule's interface went away, or the error of
+ * the NAT core; on failure nothing changed.
+ */
+int portredir_commit_ruleset(struct net *net, struct portredir_net *pn,
+			     struct portredir_ruleset *rs, unsigned long *ports,
+			     struct netlink_ext_ack *extack)
 {
-	struct net *net = genl_info_net(info);
-	struct portredir_net *pn = portredir_pernet(net);
-	struct portredir_ruleset *rs = NULL, *old;
-	unsigned long *ports;
+	struct portredir_ruleset *old;
 	int err;
 
-	ports = portredir_ct_ports_for(info);
-	if (IS_ERR(ports))
-		return PTR_ERR(ports);
-	if (info->attrs[PORTREDIR_A_RULE]) {
-		err = -ENOMEM;
-		rs = portredir_ruleset_create();
-		if (!rs) {
-			GENL_SET_ERR_MSG(info, "out of memory for the rule table");
-			goto err_free_ports;
-		}
-		err = portredir_build_ruleset(net, info, rs, info->extack);
-		if (err)
-			goto err_destroy;
+	if (rs && !rs->rules) {
+		portredir_ruleset_destroy(rs);
+		rs = NULL;
 	}
-
 	mutex_lock(&pn->lock);
 	if (rs) {
-		err = portredir_devs_still_there(net, rs, info->extack);
+		err = portredir_devs_still_there(net, rs, extack);
 		if (!err)
-			err = portredir_hold_hooks(net, pn, info->extack);
+			err = portredir_hold_hooks(net, pn, extack);
 		if (err) {
 			mutex_unlock(&pn->lock);
-			goto err_destroy;
+			portredir_ruleset_destroy(rs);
+			portredir_ct_ports_free(ports);
+			return err;
 		}
 	}
 	old = portredir_swap_ruleset(pn, rs);
@@ -595,12 +649,34 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 	portredir_retire_ruleset(old);
 	portredir_ct_apply(net, ports, 0);
 	return 0;
+}
 
-err_destroy:
-	portredir_ruleset_destroy(rs);
-err_free_ports:
-	portredir_ct_ports_free(ports);
-	return err;
+static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct portredir_ruleset *rs = NULL;
+	unsigned long *ports;
+	int err;
+
+	ports = portredir_ct_ports_for(info);
+	if (IS_ERR(ports))
+		return PTR_ERR(ports);
+	if (info->attrs[PORTREDIR_A_RULE]) {
+		rs = portredir_ruleset_create();
+		if (!rs) {
+			portredir_ct_ports_free(ports);
+			GENL_SET_ERR_MSG(info, "out of memory for the rule table");
+			return -ENOMEM;
+		}
+		err = portredir_build_ruleset(net, info, rs, info->extack);
+		if (err) {
+			portredir_ruleset_destroy(rs);
+			portredir_ct_ports_free(ports);
+			return err;
+		}
+	}
+	return portredir_commit_ruleset(net, portredir_pernet(net), rs, ports,
+					info->extack);
 }
 
 static int portredir_dump_rule(struct sk_buff *skb, struct netlink_callback *cb,
@@ -621,15 +697,20 @@ static int portredir_dump_rule(struct sk_buff *skb, struct netlink_callback *cb,
 	return 0;
 }
 
-/* cb->args[0]: rules already dumped. */
+/*
+ * cb->args[0..2]: the position of the next rule (protocol index, port,
+ * entry in the port's slot), so that each part starts where the last one
+ * stopped. Read under RCU: GET needs no privilege and must not hold up
+ * writers.
+ */
 static int portredir_cmd_get_dump(struct sk_buff *skb,
 				  struct netlink_callback *cb)
 {
 	struct portredir_net *pn = portredir_pernet(sock_net(skb->sk));
+	struct nlattr *filter = portredir_dump_attrs(cb)[PORTREDIR_A_RULE];
+	struct portredir_position pos, next;
 	const struct portredir_rule *rule;
 	struct portredir_ruleset *rs;
-	struct nlattr *filter = portredir_dump_attrs(cb)[PORTREDIR_A_RULE];
-	unsigned long skip = cb->args[0], done = 0;
 
 	/* Here, not in .start: before 6.2 that has no extack to fill in. */
 	if (filter) {
@@ -637,22 +718,24 @@ static int portredir_cmd_get_dump(struct sk_buff *skb,
 				    "GET dumps every rule and takes no attributes");
 		return -EINVAL;
 	}
-	mutex_lock(&pn->lock);
+	pos.proto = cb->args[0];
+	pos.port = cb->args[1];
+	pos.index = cb->args[2];
+	rcu_read_lock();
 	/* 0 would turn the consistency check off. */
-	cb->seq = pn->generation + 1;
-	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
+	cb->seq = READ_ONCE(pn->generation) + 1;
+	rs = rcu_dereference(pn->ruleset);
 	if (rs) {
-		list_for_each_entry(rule, &rs->rules, list) {
-			if (done++ < skip)
-				continue;
-			if (portredir_dump_rule(skb, cb, rule)) {
-				done--;
+		for (next = pos; (rule = portredir_ruleset_next(rs, &next)); pos = next)
+			if (portredir_dump_rule(skb, cb, rule))
 				break;
-			}
-		}
+		if (!rule)
+			pos = next;
 	}
-	mutex_unlock(&pn->lock);
-	cb->args[0] = done;
+	rcu_read_unlock();
+	cb->args[0] = pos.proto;
+	cb->args[1] = pos.port;
+	cb->args[2] = pos.index;
 	return skb->len;
 }
 
@@ -688,6 +771,34 @@ static const struct genl_ops portredir_ops[] = {
 		.cmd	= PORTREDIR_CMD_REPLACE,
 		.doit	= portredir_cmd_replace,
 		.policy	= portredir_add_policy,
+		.maxattr = PORTREDIR_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE_BEGIN,
+		.doit	= portredir_cmd_replace_begin,
+		.policy	= portredir_table_policy,
+		.maxattr = PORTREDIR_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE_RULES,
+		.doit	= portredir_cmd_replace_rules,
+		.policy	= portredir_rules_policy,
+		.maxattr = PORTREDIR_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE_COMMIT,
+		.doit	= portredir_cmd_replace_commit,
+		.policy	= portredir_commit_policy,
+		.maxattr = PORTREDIR_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= PORTREDIR_CMD_REPLACE_ABORT,
+		.doit	= portredir_cmd_replace_abort,
+		.policy	= portredir_table_policy,
 		.maxattr = PORTREDIR_A_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
