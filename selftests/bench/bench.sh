@@ -124,9 +124,12 @@ kernel_kb() {
 slab_objects() { awk 'NR > 2 { print $1, $2, $4 }' /proc/slabinfo | sort >"$1"; }
 
 # grown BEFORE AFTER COUNT UNIT: the three caches whose bytes grew most,
-# with their new objects per UNIT.
+# with their new objects per UNIT (at least 0.01). SLUB merges caches of
+# the same object size and flags, and /proc/slabinfo names a merged group
+# after one of them (the module's rules may show as pde_opener): boot with
+# slab_nomerge (VM_APPEND) to see each under its own name.
 grown() {
-	join "$1" "$2" | awk -v n="$3" '{ d = ($4 - $2) * $5 } d > 0 {
+	join "$1" "$2" | awk -v n="$3" '{ d = ($4 - $2) * $5 } d > 0 && $4 - $2 >= n / 100 {
 		printf "%d %s %.2f\n", d, $1, ($4 - $2) / n }' | sort -rn | head -n 3 |
 		awk -v unit="$4" '{ printf "%s%s %s/%s", (NR > 1 ? ", " : ""), $2, $3, unit }'
 }
