@@ -843,6 +843,176 @@ TEST_F(api, unprivileged_is_refused)
 	EXPECT_EQ(80, d.last.port_min);
 }
 
+/* The replace transaction (REPLACE_BEGIN, _RULES, _COMMIT, _ABORT). */
+
+static int txn_cmd(struct nl *nl, struct msg *m, uint8_t cmd)
+{
+	msg_init(m, nl->family, 0, cmd);
+	return nl_talk(nl, m, NULL, NULL);
+}
+
+/* Sends the TCP and UDP rules of ports [first, last] in one REPLACE_RULES. */
+static int txn_rules(struct nl *nl, struct msg *m, int first, int last)
+{
+	int port;
+
+	msg_init(m, nl->family, 0, PORTREDIR_CMD_REPLACE_RULES);
+	for (port = first; port <= last; port++) {
+		struct rule tcp = { .proto = IPPROTO_TCP, .port_min = port,
+				    .to_min = port };
+		struct rule udp = { .proto = IPPROTO_UDP, .port_min = port,
+				    .to_min = 65536 - port };
+
+		msg_rule(m, &tcp);
+		msg_rule(m, &udp);
+	}
+	return nl_talk(nl, m, NULL, NULL);
+}
+
+/* A full table over messages that fit the default socket buffer. */
+TEST_F(api, transaction_loads_a_full_table)
+{
+	struct rule sctp = { .proto = IPPROTO_SCTP, .port_min = 1, .to_min = 2 };
+	struct dump d;
+	int port;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	for (port = 1; port <= 65535; port += 1000)
+		ASSERT_EQ(0, txn_rules(&self->nl, self->m, port,
+				       port + 999 < 65535 ? port + 999 : 65535));
+	/* nothing shows before the commit */
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(2 * 65535, d.count);
+	EXPECT_EQ(IPPROTO_UDP, d.last.proto);
+	EXPECT_EQ(65535, d.last.port_min);
+	EXPECT_EQ(1, d.last.to_min);
+	/* the transaction ended with its commit */
+	EXPECT_EQ(-ENOENT, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+
+	/* two more rules fit the default budget of 131072, a third does not */
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &sctp));
+	sctp.port_min = 2;
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &sctp));
+	sctp.port_min = 3;
+	EXPECT_EQ(-ENOSPC, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &sctp));
+	EXPECT_EQ(0, strncmp(self->nl.extack, "rule budget of this namespace is full (",
+			     strlen("rule budget of this namespace is full (")));
+	EXPECT_NE(NULL, strstr(self->nl.extack, "module parameter max_rules)"));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(2 * 65535 + 2, d.count);
+	EXPECT_EQ(2, d.last.port_min);
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+}
+
+TEST_F(api, transaction_needs_a_begin)
+{
+	struct dump d;
+
+	EXPECT_EQ(-ENOENT, txn_rules(&self->nl, self->m, 80, 80));
+	EXPECT_STREQ("this socket has no replace transaction in progress",
+		     self->nl.extack);
+	EXPECT_EQ(-ENOENT, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	EXPECT_STREQ("this socket has no replace transaction in progress",
+		     self->nl.extack);
+	EXPECT_EQ(-ENOENT, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_ABORT));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+	/* an aborted transaction commits nothing */
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, 80, 80));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_ABORT));
+	EXPECT_EQ(-ENOENT, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(0, d.count);
+}
+
+TEST_F(api, transaction_belongs_to_its_socket)
+{
+	struct dump d;
+	struct nl other;
+
+	ASSERT_EQ(0, nl_open(&other));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, 80, 80));
+	EXPECT_EQ(-EBUSY, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	EXPECT_STREQ("another socket has a replace transaction in progress",
+		     other.extack);
+	EXPECT_EQ(-ENOENT, txn_rules(&other, self->m, 81, 81));
+	EXPECT_EQ(-ENOENT, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	/* its owner begins again: the rules sent so far are gone */
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, 443, 443));
+	/* closing the owner discards it: the other socket may begin */
+	close(self->nl.fd);
+	ASSERT_EQ(0, nl_open(&self->nl));
+	EXPECT_EQ(-ENOENT, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&other, self->m, 22, 22));
+	ASSERT_EQ(0, txn_cmd(&other, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(2, d.count);
+	EXPECT_EQ(22, d.last.port_min);
+	close(other.fd);
+}
+
+TEST_F(api, transaction_refused_rule_discards_it)
+{
+	struct rule bad = { .proto = IPPROTO_TCP, .port_min = 22, .to_min = 2222 };
+	uint32_t offset;
+	struct dump d;
+
+	ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &http));
+	ASSERT_EQ(0, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_BEGIN));
+	ASSERT_EQ(0, txn_rules(&self->nl, self->m, 20, 22));
+	/* its second rule overlaps one of the earlier message */
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_REPLACE_RULES);
+	msg_rule(self->m, &http);
+	offset = (char *)msg_tail(self->m) - (char *)self->m->nlh;
+	msg_rule(self->m, &bad);
+	EXPECT_EQ(-EEXIST, nl_talk(&self->nl, self->m, NULL, NULL));
+	EXPECT_STREQ("rule already exists", self->nl.extack);
+	EXPECT_EQ(offset, self->nl.bad_attr);
+	EXPECT_EQ(-ENOENT, txn_cmd(&self->nl, self->m, PORTREDIR_CMD_REPLACE_COMMIT));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(1, d.count);
+	EXPECT_EQ(80, d.last.port_min);
+}
+
+TEST_F(api, port_budget)
+{
+	/* four 1-65535 rules that do not overlap: 262140 of 262144 ports */
+	struct rule r = { .proto = IPPROTO_TCP, .port_min = 1, .port_max = 65535,
+			  .to_min = 1, .to_max = 65535 };
+	uint8_t families[] = { PORTREDIR_FAMILY_IPV4, PORTREDIR_FAMILY_IPV6 };
+	uint8_t directions[] = { PORTREDIR_DIR_INBOUND, PORTREDIR_DIR_LOCAL };
+	struct dump d;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		r.family = families[i / 2];
+		r.direction = directions[i % 2];
+		ASSERT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &r));
+	}
+	r.proto = IPPROTO_UDP;
+	EXPECT_EQ(-ENOSPC, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &r));
+	EXPECT_EQ(0, strncmp(self->nl.extack, "port budget of this namespace is full (",
+			     strlen("port budget of this namespace is full (")));
+	EXPECT_NE(NULL, strstr(self->nl.extack, "module parameter max_ports)"));
+	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
+	EXPECT_EQ(4, d.count);
+	/* the ports left still take a rule */
+	r.port_max = 4;
+	r.to_max = 4;
+	EXPECT_EQ(0, rule_cmd(&self->nl, self->m, PORTREDIR_CMD_ADD, &r));
+	msg_init(self->m, self->nl.family, 0, PORTREDIR_CMD_FLUSH);
+	EXPECT_EQ(0, nl_talk(&self->nl, self->m, NULL, NULL));
+}
+
 /*
  * A SKIP in the fixture setup does not stop the test body in every
  * harness version: look for the family once, before any test runs.
