@@ -492,6 +492,8 @@ userns_full_body() {
 # The root of a user namespace, without any host privilege, restores a full
 # TCP table: far more than one netlink message its socket may send.
 userns_restore_full() {
+	[[ $BACKEND == kmod ]] ||
+		skip "nf_tables takes a transaction as one message, which a user namespace's socket sends only up to net.core.wmem_max, a host setting (README, Backends)"
 	checktool "unshare -U -r -n true" "user namespaces are needed"
 	seq 1 65535 | awk '{ to = $1 == 80 ? 8080 : $1 == 65535 ? 8081 : $1
 		print "tcp " $1 " to " to }' >"$TMP_DIR/full.rules"
