@@ -265,6 +265,7 @@ portredir_find_overlap(const struct portredir_ruleset *rs, int proto,
 	return NULL;
 }
 
+/* A formatted extack is cut at NETLINK_MAX_FMTMSG_LEN (80) bytes. */
 static int portredir_check_budget(const struct portredir_ruleset *rs,
 				  const struct portredir_selector *sel,
 				  struct netlink_ext_ack *extack)
@@ -274,15 +275,15 @@ static int portredir_check_budget(const struct portredir_ruleset *rs,
 
 	if (rs->rules >= max_rules) {
 		PORTREDIR_ERR_FMT(extack,
-				  "rule budget of this namespace is full (module parameter max_rules)",
-				  "rule budget of this namespace is full (%u rules, module parameter max_rules)",
+				  "rule budget of this namespace is full (parameter max_rules)",
+				  "rule budget of this namespace is full (%u rules, parameter max_rules)",
 				  max_rules);
 		return -ENOSPC;
 	}
 	if (rs->ports > max_ports || portredir_rule_ports(sel) > max_ports - rs->ports) {
 		PORTREDIR_ERR_FMT(extack,
-				  "port budget of this namespace is full (module parameter max_ports)",
-				  "port budget of this namespace is full (%u ports, module parameter max_ports)",
+				  "port budget of this namespace is full (parameter max_ports)",
+				  "port budget of this namespace is full (%u ports, parameter max_ports)",
 				  max_ports);
 		return -ENOSPC;
 	}
