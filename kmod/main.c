@@ -13,13 +13,29 @@
 #include "rules.h"
 #include "txn.h"
 
-/* Writable by the host's root only: sysfs lives in the initial namespace. */
+/*
+ * The file's mode lets any process with the host's uid 0 write, and the root
+ * of a user namespace that maps it (unshare -r run by root) is one: ask for
+ * CAP_NET_ADMIN in the initial user namespace as well.
+ */
+static int portredir_set_limit(const char *val, const struct kernel_param *kp)
+{
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+	return param_set_uint(val, kp);
+}
+
+static const struct kernel_param_ops portredir_limit_ops = {
+	.set = portredir_set_limit,
+	.get = param_get_uint,
+};
+
 unsigned int portredir_max_rules __read_mostly = 131072;
-module_param_named(max_rules, portredir_max_rules, uint, 0644);
+module_param_cb(max_rules, &portredir_limit_ops, &portredir_max_rules, 0644);
 MODULE_PARM_DESC(max_rules, "Rules a network namespace may hold (default 131072)");
 
 unsigned int portredir_max_ports __read_mostly = 262144;
-module_param_named(max_ports, portredir_max_ports, uint, 0644);
+module_param_cb(max_ports, &portredir_limit_ops, &portredir_max_ports, 0644);
 MODULE_PARM_DESC(max_ports, "Ports the rules of a network namespace may cover in all (default 262144)");
 
 static unsigned int portredir_net_id __read_mostly;

@@ -18,6 +18,8 @@
 
 /* Upper bound of one encoded rule nest: 4 bytes of nest, 8 attributes of 8. */
 #define RULE_NEST_MAX		72
+/* One REPLACE_RULES message: far below the default socket buffer. */
+#define REPLACE_CHUNK_SIZE	(32 * 1024)
 #define DUMP_ATTEMPTS		5
 
 struct kmod {
@@ -371,8 +373,12 @@ static const struct nlattr *find_refused_rule(const struct nlmsghdr *nlh,
 	return NULL;
 }
 
+/*
+ * Names the refused rule of @nlh, which carries the rules of @rules from
+ * @first on: its number counts over the whole of @rules.
+ */
 static void name_refused_rule(struct backend *b, const struct nlmsghdr *nlh,
-			      const struct rule_list *rules)
+			      const struct rule_list *rules, size_t first)
 {
 	struct kmod *k = b->priv;
 	char rule[RULE_FORMAT_MAX], reason[sizeof(b->error)];
@@ -380,35 +386,112 @@ static void name_refused_rule(struct backend *b, const struct nlmsghdr *nlh,
 
 	if (!k->nl.error_offset ||
 	    !find_refused_rule(nlh, k->nl.error_offset, &index) ||
-	    index >= rules->len)
+	    index >= rules->len - first)
 		return;
+	index += first;
 	rule_format(&rules->rules[index], RULE_WITH_TARGET, rule, sizeof(rule));
 	memcpy(reason, b->error, sizeof(reason));
 	set_errorf(b, "rule %zu \"%s\": %s", index + 1, rule,
 		   reason[0] ? reason : "refused");
 }
 
-static int kmod_replace(struct backend *b, const struct rule_list *rules)
+/*
+ * Rules from @first on, as many as keep @nlh within @limit bytes; returns
+ * the index after the last rule put.
+ */
+static size_t put_rules(struct nlmsghdr *nlh, const struct rule_list *rules,
+			size_t first, size_t limit)
+{
+	size_t i;
+
+	/* Top-level attributes: a nest could not exceed 64 KiB. */
+	for (i = first; i < rules->len; i++) {
+		if (nlh->nlmsg_len + RULE_NEST_MAX > limit)
+			break;
+		put_rule(nlh, PORTREDIR_A_RULE, &rules->rules[i], true);
+	}
+	return i;
+}
+
+/* A module that predates the transaction: the whole table in one message. */
+static int replace_in_one_message(struct backend *b,
+				  const struct rule_list *rules)
 {
 	size_t len = MNL_SOCKET_BUFFER_SIZE + rules->len * RULE_NEST_MAX;
 	struct nlmsghdr *nlh;
 	void *buffer;
-	size_t i;
 	int err;
 
 	buffer = calloc(1, len);
 	if (!buffer)
 		return -ENOMEM;
 	nlh = put_change_request(b, buffer, PORTREDIR_CMD_REPLACE);
-	/* Top-level attributes: a nest could not exceed 64 KiB. */
-	for (i = 0; i < rules->len; i++)
-		put_rule(nlh, PORTREDIR_A_RULE, &rules->rules[i], true);
-	/* A full table makes a message of several MiB. */
+	put_rules(nlh, rules, 0, len);
 	netlink_grow_send_buffer(&((struct kmod *)b->priv)->nl, nlh->nlmsg_len);
 	err = transact(b, nlh, NULL, NULL);
-	if (err)
-		name_refused_rule(b, nlh, rules);
+	if (err == -EMSGSIZE)
+		set_errorf(b, "%zu rules do not fit in one message to this portredir.ko, which predates the replace transaction (load the module of this release)",
+			   rules->len);
+	else if (err)
+		name_refused_rule(b, nlh, rules, 0);
 	free(buffer);
+	return err;
+}
+
+static int send_command(struct backend *b, uint8_t cmd)
+{
+	char buffer[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	if (cmd == PORTREDIR_CMD_REPLACE_COMMIT)
+		nlh = put_change_request(b, buffer, cmd);
+	else
+		nlh = put_portredir_request(b->priv, buffer, cmd, NLM_F_ACK);
+	return transact(b, nlh, NULL, NULL);
+}
+
+/*
+ * The rules of a transaction, in messages the default socket buffer lets
+ * through. A refused message ends the transaction in the kernel.
+ */
+static int send_transaction_rules(struct backend *b,
+				  const struct rule_list *rules)
+{
+	struct nlmsghdr *nlh;
+	size_t first, next;
+	void *buffer;
+	int err = 0;
+
+	buffer = malloc(REPLACE_CHUNK_SIZE);
+	if (!buffer)
+		return -ENOMEM;
+	for (first = 0; first < rules->len && !err; first = next) {
+		nlh = put_portredir_request(b->priv, buffer,
+					    PORTREDIR_CMD_REPLACE_RULES,
+					    NLM_F_ACK);
+		next = put_rules(nlh, rules, first, REPLACE_CHUNK_SIZE);
+		err = transact(b, nlh, NULL, NULL);
+		if (err)
+			name_refused_rule(b, nlh, rules, first);
+	}
+	free(buffer);
+	return err;
+}
+
+/*
+ * BEGIN, the rules, COMMIT. Closing the socket discards a transaction left
+ * open by a failure before its end.
+ */
+static int kmod_replace(struct backend *b, const struct rule_list *rules)
+{
+	int err = send_command(b, PORTREDIR_CMD_REPLACE_BEGIN);
+
+	if (err == -EOPNOTSUPP)
+		return replace_in_one_message(b, rules);
+	if (!err)
+		err = send_transaction_rules(b, rules);
+	if (!err)
+		err = send_command(b, PORTREDIR_CMD_REPLACE_COMMIT);
 	return err;
 }
 

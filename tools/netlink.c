@@ -172,9 +172,9 @@ void netlink_grow_send_buffer(struct netlink *nl, size_t len)
 	int fd = mnl_socket_get_fd(nl->socket);
 	int size = len > INT32_MAX / 2 ? INT32_MAX / 2 : (int)len;
 
+	/* Capped at net.core.wmem_max: no privilege beyond that is asked. */
 	size += 64 * 1024;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
 static void enable_socket_option(struct mnl_socket *socket, int option)

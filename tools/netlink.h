@@ -40,7 +40,10 @@ struct nlmsghdr *netlink_put_request(struct netlink *nl, void *buffer,
 int netlink_transact(struct netlink *nl, struct nlmsghdr *nlh,
 		     mnl_cb_t on_reply, void *arg);
 
-/* Lets a request of @len bytes through, past the default socket buffer. */
+/*
+ * Raises the send buffer towards @len bytes, as far as net.core.wmem_max
+ * lets an unprivileged socket: requests beyond it fail with EMSGSIZE.
+ */
 void netlink_grow_send_buffer(struct netlink *nl, size_t len);
 
 #endif

@@ -12,21 +12,31 @@
 #   full table load     `portredir restore` of those 131070 rules, per backend
 #   one change          `add` and `del` of one rule at an empty and at a full
 #                       table, per backend (milliseconds, whole command)
+#   full TCP map load   `portredir restore` of 65535 TCP rules on the module
+#                       against `nft -f` of the same 65535-element map (the
+#                       nft backend's table as `nft list` prints it), run in
+#                       turn $BENCH_REPEAT times: median, min-max, ratio
+#   kernel memory       slab and vmalloc growth (/proc/meminfo, and the
+#                       caches that grew most from /proc/slabinfo) for the
+#                       full table on the module, per rule, and for one
+#                       1-65535 rule, per port
 
 set -eu
 cd "$(dirname "$0")"
 export PORTREDIR=$(realpath ../../tools/portredir)
 RATE=$(realpath ./connect_rate)
 COUNT=${BENCH_CONNECTIONS:-3000}
+REPEAT=${BENCH_REPEAT:-5}
 NS=prbench-$$
 work=$(mktemp -d)
-trap 'ip netns del $NS 2>/dev/null; rm -rf "$work"' EXIT
+trap 'for ns in $NS $NS-rules $NS-range; do ip netns del $ns 2>/dev/null; done; rm -rf "$work"' EXIT
 
 # Every TCP and UDP port, each onto itself but 80, which goes to 8080.
 for p in $(seq 1 65535); do
 	if ((p == 80)); then echo "tcp 80 to 8080"; else echo "tcp $p to $p"; fi
 	echo "udp $p to $p"
 done > "$work/full.rules"
+grep '^tcp' "$work/full.rules" > "$work/tcp.rules"
 
 fresh_ns() {
 	ip netns del $NS 2>/dev/null || true
@@ -73,7 +83,97 @@ change_ms() {
 	median_ms "$undo" "$PORTREDIR" -b "$backend" "$verb" "$@"
 }
 
+lines_of() { wc -l <"$1"; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# load_ms CMD...: CMD once in a fresh namespace, in ms, timed from a shell
+# inside it.
+load_ms() {
+	fresh_ns
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	in_ns bash -c '
+		start=${EPOCHREALTIME/[.,]/}
+		if "$@" >/dev/null 2>&1; then
+			echo $(((${EPOCHREALTIME/[.,]/} - start) / 1000))
+		else
+			echo "bench: $* failed" >&2
+		fi' load "$@"
+}
+
+# spread FILE: "median min-max" of the numbers in FILE, ms in, seconds out.
+spread() {
+	sort -n "$1" | awk '{ v[NR] = $1 / 1000 }
+		END { printf "%.2f %.2f-%.2f\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+
+# kernel_kb: slab plus vmalloc in use, in kB, once the figure settles (an
+# rhashtable grows in a worker after the inserts that filled it).
+kernel_kb() {
+	local last=-1 now
+	for _ in $(seq 20); do
+		now=$(awk '/^(Slab|VmallocUsed):/ { kb += $2 } END { print kb }' /proc/meminfo)
+		((now - last < 64 && last - now < 64)) && break
+		last=$now
+		sleep 0.5
+	done
+	echo "$now"
+}
+
+# slab_objects FILE: "cache active_objects object_size" per cache.
+slab_objects() { awk 'NR > 2 { print $1, $2, $4 }' /proc/slabinfo | sort >"$1"; }
+
+# grown BEFORE AFTER COUNT UNIT: the three caches whose bytes grew most,
+# with their new objects per UNIT (at least 0.01). SLUB merges caches of
+# the same object size and flags, and /proc/slabinfo names a merged group
+# after one of them (the module's rules may show as pde_opener): boot with
+# slab_nomerge (VM_APPEND) to see each under its own name.
+grown() {
+	join "$1" "$2" | awk -v n="$3" '{ d = ($4 - $2) * $5 } d > 0 && $4 - $2 >= n / 100 {
+		printf "%d %s %.2f\n", d, $1, ($4 - $2) / n }' | sort -rn | head -n 3 |
+		awk -v unit="$4" '{ printf "%s%s %s/%s", (NR > 1 ? ", " : ""), $2, $3, unit }'
+}
+
+# memory_delta NAME LABEL UNIT COUNT ARGS...: the CLI with ARGS in a new
+# namespace $NS-NAME, kept until the end so that no free overlaps a
+# measurement; prints the kernel memory it left, in all and per UNIT
+# (COUNT of them), with the caches that grew most.
+memory_delta() {
+	local ns=$NS-$1 label=$2 unit=$3 count=$4 before after kb
+	shift 4
+	ip netns add "$ns"
+	ip netns exec "$ns" "$PORTREDIR" -b kmod add udp 1 1 >/dev/null 2>&1
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	slab_objects "$work/slab.before"
+	before=$(kernel_kb)
+	ip netns exec "$ns" "$PORTREDIR" -b kmod "$@" >/dev/null 2>&1 ||
+		{ echo "$label: failed: $*"; return; }
+	after=$(kernel_kb)
+	slab_objects "$work/slab.after"
+	kb=$((after - before))
+	printf '%-34s %10s %10s   %s\n' "$label" "$kb kB" \
+		"$(awk -v kb=$kb -v n="$count" 'BEGIN { printf "%.1f B", kb * 1024 / n }')" \
+		"$(grown "$work/slab.before" "$work/slab.after" "$count" "$unit")"
+}
+
+# Kernel memory first, while nothing else has run. A first rule in each
+# namespace has brought in the hooks and conntrack before the measure.
+memory=$(
+	memory_delta rules "131070 rules, per rule" rule 131070 restore "$work/full.rules"
+	memory_delta range "one rule 1-65535, per port" port 65535 add 1-65535 1 -4 --local
+)
+
+# The same 65535-element map for nft -f as the nft backend builds.
+fresh_ns
+in_ns "$PORTREDIR" -b nft restore "$work/tcp.rules"
+in_ns nft list table inet portredir >"$work/tcp.nft"
+: >"$work/load.kmod"
+: >"$work/load.nft"
+for _ in $(seq "$REPEAT"); do
+	load_ms "$PORTREDIR" -b kmod restore "$work/tcp.rules" >>"$work/load.kmod"
+	load_ms nft -f "$work/tcp.nft" >>"$work/load.nft"
+done
 
 fresh_ns
 startup=$(median_ms "" "$PORTREDIR" --version)
@@ -117,3 +217,16 @@ for backend in kmod nft; do
 			"${change[$backend,$verb,empty]}" "${change[$backend,$verb,full]}"
 	done
 done
+
+echo
+read -r kmod_median kmod_range < <(spread "$work/load.kmod")
+read -r nft_median nft_range < <(spread "$work/load.nft")
+printf '%-34s %10s %11s %8s\n' "full TCP map (65535 rules, $(lines_of "$work/load.kmod")+$(lines_of "$work/load.nft") runs)" \
+	"median s" "min-max" "ratio"
+printf '%-34s %10s %11s %8s\n' "kmod: portredir restore" "$kmod_median" "$kmod_range" "1.00"
+printf '%-34s %10s %11s %8s\n' "nft -f of the same map" "$nft_median" "$nft_range" \
+	"$(ratio "$nft_median" "$kmod_median")"
+
+echo
+printf '%-34s %10s %10s   %s\n' "kernel memory, kmod (slab+vmalloc)" "total" "each" "caches grown most"
+echo "$memory"
