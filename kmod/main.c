@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "rules.h"
+#include "steer.h"
 
 static unsigned int portredir_net_id __read_mostly;
 
@@ -35,6 +36,9 @@ static void __net_exit portredir_net_pre_exit(struct net *net)
 	if (pn->hooks_registered)
 		portredir_hooks_unregister(net);
 	pn->hooks_registered = false;
+	if (pn->steer_registered)
+		portredir_steer_unregister(net);
+	pn->steer_registered = false;
 	mutex_unlock(&pn->lock);
 }
 

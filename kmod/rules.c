@@ -109,6 +109,7 @@ static void portredir_unhash(struct portredir_ruleset *rs,
  * @sel: what the rule matches, already validated
  * @to_min: target port
  * @to_max: last target port, @to_min or as far from it as @sel's range is long
+ * @mode: enum portredir_mode, already validated
  * @extack: receives the reason of a refusal
  *
  * Return: the new rule, or an ERR_PTR: -EEXIST when @sel overlaps a rule
@@ -116,7 +117,7 @@ static void portredir_unhash(struct portredir_ruleset *rs,
  */
 struct portredir_rule *portredir_rule_insert(struct portredir_ruleset *rs,
 					     const struct portredir_selector *sel,
-					     u16 to_min, u16 to_max,
+					     u16 to_min, u16 to_max, u8 mode,
 					     struct netlink_ext_ack *extack)
 {
 	unsigned int i, ports = portredir_rule_ports(sel);
@@ -141,6 +142,7 @@ struct portredir_rule *portredir_rule_insert(struct portredir_ruleset *rs,
 	rule->sel = *sel;
 	rule->to_min = to_min;
 	rule->to_max = to_max;
+	rule->mode = mode;
 	atomic64_set(&rule->connections, 0);
 
 	for (i = 0; i < ports; i++) {
@@ -154,6 +156,7 @@ struct portredir_rule *portredir_rule_insert(struct portredir_ruleset *rs,
 	}
 	list_add_tail(&rule->list, &rs->rules);
 	rs->count++;
+	rs->modes |= 1U << mode;
 	return rule;
 
 err_unhash:

@@ -42,6 +42,7 @@ struct portredir_port_entry {
  * @sel: what the rule matches
  * @to_min: target port, or first port of a target range
  * @to_max: last target port; equal to @to_min for a single port
+ * @mode: enum portredir_mode
  * @connections: connections redirected so far
  * @entries: one per port from @sel.port_min to @sel.port_max
  */
@@ -51,6 +52,7 @@ struct portredir_rule {
 	struct portredir_selector sel;
 	u16 to_min;
 	u16 to_max;
+	u8 mode;
 	atomic64_t connections;
 	struct portredir_port_entry entries[];
 };
@@ -60,11 +62,13 @@ struct portredir_rule {
  * @table: port entries keyed by protocol and port, read under RCU
  * @rules: every rule, in insertion order
  * @count: number of rules in @rules
+ * @modes: bit (1 << mode) set for each enum portredir_mode of a rule added
  */
 struct portredir_ruleset {
 	struct rhltable table;
 	struct list_head rules;
 	unsigned int count;
+	unsigned int modes;
 };
 
 struct portredir_ruleset *portredir_ruleset_create(void);
@@ -72,7 +76,7 @@ void portredir_ruleset_destroy(struct portredir_ruleset *rs);
 
 struct portredir_rule *portredir_rule_insert(struct portredir_ruleset *rs,
 					     const struct portredir_selector *sel,
-					     u16 to_min, u16 to_max,
+					     u16 to_min, u16 to_max, u8 mode,
 					     struct netlink_ext_ack *extack);
 struct portredir_rule *portredir_rule_find(struct portredir_ruleset *rs,
 					   const struct portredir_selector *sel);
