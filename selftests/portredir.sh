@@ -1319,11 +1319,12 @@ steer_without_listener() {
 	expect_answer "$CLIENT" "$SERVER_IP4" 80 "srv8080 at 80 from $CLIENT_IP4"
 }
 
-# tcp_ext NS FIELD: a TcpExt counter of NS (nstat's TcpExtFIELD).
+# tcp_ext NS FIELD: a TcpExt counter of NS (nstat's TcpExtFIELD);
+# tcp_ext NS FIELD Tcp /proc/net/snmp: a Tcp one (TcpFIELD).
 tcp_ext() {
-	in_ns "$1" awk -v field="$2" '
-		$1 == "TcpExt:" && !names { for (i = 2; i <= NF; i++) col[$i] = i; names = 1; next }
-		$1 == "TcpExt:" { print $col[field]; exit }' /proc/net/netstat
+	in_ns "$1" awk -v field="$2" -v group="${3:-TcpExt}:" '
+		$1 == group && !names { for (i = 2; i <= NF; i++) col[$i] = i; names = 1; next }
+		$1 == group { print $col[field]; exit }' "${4:-/proc/net/netstat}"
 }
 
 # With syncookies always on, the listener answers the SYN with a cookie and
@@ -1407,7 +1408,7 @@ steer_reuseport_group() {
 # TIME_WAIT on port 80; a new connection from the same client port must
 # still reach the target's listener, not be reset by that socket.
 steer_reuses_time_wait() {
-	local client got
+	local client got resets
 	steer_needs_kmod
 	setup_topology
 	greet "$SERVER" 8080
@@ -1418,9 +1419,14 @@ steer_reuses_time_wait() {
 	[[ $got == "srv8080 at 80 from $CLIENT_IP4" ]] || fail "first connection got '${got:-none}'"
 	busywait 5000 time_wait_on_80 ||
 		fail "the server's socket of the first connection is not in TIME_WAIT"
+	resets=$(tcp_ext "$CLIENT" OutRsts Tcp /proc/net/snmp)
 	got=$(in_ns "$CLIENT" timeout 5 socat -T 4 -u "$client" - 2>/dev/null)
 	[[ $got == "srv8080 at 80 from $CLIENT_IP4" ]] ||
 		fail "a connection reusing the ports of a TIME_WAIT one got '${got:-none}'"
+	# Left to TCP, the SYN would meet the TIME_WAIT socket, get an ACK the
+	# client answers with a reset, and get through only when resent.
+	(($(tcp_ext "$CLIENT" OutRsts Tcp /proc/net/snmp) == resets)) ||
+		fail "the client had to reset the TIME_WAIT socket before its connection got through"
 }
 
 time_wait_on_80() {
