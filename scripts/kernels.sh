@@ -286,7 +286,9 @@ prepare_lane() {
 		return 0
 	fi
 	mkdir -p "$kernels_dir"
-	exec {lock_fd}>"$kernels_dir/.lock"
+	# One lock per lane: building the debug kernel takes long and must not
+	# hold back a lane that is ready.
+	exec {lock_fd}>"$kernels_dir/.lock-$lane"
 	flock "$lock_fd"
 	if [[ $lane == 6.1-debug ]]; then
 		prepare_debug_lane
