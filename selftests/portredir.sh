@@ -1229,6 +1229,8 @@ rmmod_with_rules_and_traffic() {
 steer_needs_kmod() {
 	[[ $BACKEND == kmod ]] ||
 		skip "steering is the module's (the nft backend refuses --steer: steer_refused)"
+	grep -qw nf_tproxy_get_sock_v4 /proc/kallsyms ||
+		skip "this kernel has no nf_tproxy (CONFIG_NF_TPROXY_IPV4/6), which steering needs"
 }
 
 # greet NS PORT [SOCAT-OPTIONS]: a TCP service, one socket per family, that
