@@ -1375,12 +1375,16 @@ print(data.decode().replace("\n", " ").strip())' "$SERVER_IP4")
 		fail "the listener accepted no Fast Open connection: the data did not come in the SYN"
 }
 
-# reuseport_answers NS COUNT: who answered COUNT connections to port 80.
-reuseport_answers() {
-	local i
-	for ((i = 0; i < $2; i++)); do
-		probe "$1" "$SERVER_IP4" 80
-	done | sort | uniq -c
+# reuseport_reaches_both NS: connections to port 80 until both members of
+# the group have answered, at most 40 (a 2^-39 chance to miss one).
+reuseport_reaches_both() {
+	local i seen=
+	for ((i = 0; i < 40; i++)); do
+		seen+=" $(probe "$1" "$SERVER_IP4" 80)"
+		[[ $seen == *srv8080a* && $seen == *srv8080b* ]] && return 0
+	done
+	echo "${seen# }"
+	return 1
 }
 
 # A SO_REUSEPORT group on the target shares the steered connections.
@@ -1401,9 +1405,8 @@ steer_reuseport_group() {
 			fail "reuseport listener $who did not come up"
 	done
 	cmd_ok pr "$SERVER" add 80 8080 --steer
-	answers=$(reuseport_answers "$CLIENT" 24)
-	[[ $answers == *" srv8080a"*" srv8080b"* ]] ||
-		fail "24 connections did not reach both members of the reuseport group: $answers"
+	answers=$(reuseport_reaches_both "$CLIENT") ||
+		fail "40 connections did not reach both members of the reuseport group: $answers"
 }
 
 # The server closes first, so its socket of the connection lingers in
