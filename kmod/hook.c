@@ -102,7 +102,8 @@ static unsigned int portredir_nat_hook(void *priv, struct sk_buff *skb,
 							 PORTREDIR_DIR_LOCAL;
 	rule = portredir_rule_lookup(rs, tuple->dst.protonum, port, family,
 				     direction, state->in ? state->in->ifindex : 0);
-	if (!rule || !portredir_for_this_host(state, tuple))
+	if (!rule || rule->mode != PORTREDIR_MODE_NAT ||
+	    !portredir_for_this_host(state, tuple))
 		return NF_ACCEPT;
 
 	verdict = portredir_bind(ct, portredir_rule_target(rule, port));

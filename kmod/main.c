@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "rules.h"
+#include "steer.h"
 #include "txn.h"
 
 /*
@@ -62,6 +63,9 @@ static void __net_exit portredir_net_pre_exit(struct net *net)
 	if (pn->hooks_registered)
 		portredir_hooks_unregister(net);
 	pn->hooks_registered = false;
+	if (pn->steer_registered)
+		portredir_steer_unregister(net);
+	pn->steer_registered = false;
 	mutex_unlock(&pn->lock);
 }
 

@@ -12,6 +12,7 @@
 #include "netns.h"
 #include "rules.h"
 #include "txn.h"
+#include "steer.h"
 
 /* A rule as ADD and REPLACE take it. */
 static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] = {
@@ -27,6 +28,7 @@ static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] =
 		.type = NLA_REJECT,
 		.reject_message = "the connection counter is output only",
 	},
+	[PORTREDIR_RULE_A_MODE]		= NLA_POLICY_MAX(NLA_U8, PORTREDIR_MODE_MAX),
 };
 
 /* A selector, as DEL takes it: the same without a target. */
@@ -48,6 +50,10 @@ static const struct nla_policy portredir_selector_policy[PORTREDIR_RULE_A_MAX + 
 	[PORTREDIR_RULE_A_CONNECTIONS]	= {
 		.type = NLA_REJECT,
 		.reject_message = "the connection counter is output only",
+	},
+	[PORTREDIR_RULE_A_MODE]		= {
+		.type = NLA_REJECT,
+		.reject_message = "DEL takes no mode, only the selector",
 	},
 };
 
@@ -94,11 +100,13 @@ static const struct genl_multicast_group portredir_mcgrps[] = {
  * @sel: what it matches
  * @to_min: target port
  * @to_max: last target port
+ * @mode: enum portredir_mode
  */
 struct portredir_rule_spec {
 	struct portredir_selector sel;
 	u16 to_min;
 	u16 to_max;
+	u8 mode;
 };
 
 static u16 portredir_get_u16(const struct nlattr *attr, u16 fallback)
@@ -163,6 +171,27 @@ static int portredir_check_ifindex(struct net *net, struct nlattr **tb,
 	return 0;
 }
 
+static int portredir_parse_mode(struct nlattr **tb,
+				struct portredir_rule_spec *spec,
+				struct netlink_ext_ack *extack)
+{
+	spec->mode = portredir_get_u8(tb[PORTREDIR_RULE_A_MODE],
+				      PORTREDIR_MODE_NAT);
+	if (spec->mode != PORTREDIR_MODE_STEER)
+		return 0;
+	if (spec->sel.proto != IPPROTO_TCP) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[PORTREDIR_RULE_A_MODE],
+				    "steering works for TCP only");
+		return -EINVAL;
+	}
+	if (!portredir_steer_supported()) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[PORTREDIR_RULE_A_MODE],
+				    "this kernel cannot steer: it has no nf_tproxy");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int portredir_parse_rule(struct net *net, const struct nlattr *nest,
 				bool want_target, struct portredir_rule_spec *spec,
 				struct netlink_ext_ack *extack)
@@ -219,7 +248,10 @@ static int portredir_parse_rule(struct net *net, const struct nlattr *nest,
 	spec->to_min = nla_get_u16(tb[PORTREDIR_RULE_A_TO_PORT_MIN]);
 	spec->to_max = portredir_get_u16(tb[PORTREDIR_RULE_A_TO_PORT_MAX],
 					 spec->to_min);
-	return portredir_check_target(tb, spec, extack);
+	err = portredir_check_target(tb, spec, extack);
+	if (err)
+		return err;
+	return portredir_parse_mode(tb, spec, extack);
 }
 
 /* What portredir_fill_rule() puts in a message. */
@@ -229,6 +261,7 @@ static size_t portredir_rule_size(void)
 	       nla_total_size(sizeof(u8)) * 3 +		/* PROTO, FAMILY, DIRECTION */
 	       nla_total_size(sizeof(u16)) * 4 +	/* PORT_*, TO_PORT_* */
 	       nla_total_size(sizeof(u32)) +		/* IFINDEX */
+	       nla_total_size(sizeof(u8)) +		/* MODE */
 	       nla_total_size_64bit(sizeof(u64));	/* CONNECTIONS */
 }
 
@@ -250,6 +283,8 @@ static int portredir_fill_rule(struct sk_buff *skb,
 	    nla_put_u8(skb, PORTREDIR_RULE_A_DIRECTION, sel->direction) ||
 	    (sel->ifindex &&
 	     nla_put_u32(skb, PORTREDIR_RULE_A_IFINDEX, sel->ifindex)) ||
+	    (rule->mode != PORTREDIR_MODE_NAT &&
+	     nla_put_u8(skb, PORTREDIR_RULE_A_MODE, rule->mode)) ||
 	    nla_put_u64_64bit(skb, PORTREDIR_RULE_A_CONNECTIONS,
 			      atomic64_read(&rule->connections),
 			      PORTREDIR_RULE_A_PAD)) {
@@ -339,21 +374,31 @@ static struct portredir_ruleset *portredir_get_ruleset(struct portredir_net *pn)
 
 /*
  * Hooks stay registered once taken: connections bound by a deleted rule
- * still need the NAT core to translate their packets.
+ * still need the NAT core to translate their packets. Conntrack comes with
+ * the first NAT rule only: a namespace that only steers never needs it.
  */
 static int portredir_hold_hooks(struct net *net, struct portredir_net *pn,
+				unsigned int modes,
 				struct netlink_ext_ack *extack)
 {
 	int err;
 
-	if (pn->hooks_registered)
-		return 0;
-	err = portredir_hooks_register(net);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot register with the NAT core");
-		return err;
+	if (modes & BIT(PORTREDIR_MODE_NAT) && !pn->hooks_registered) {
+		err = portredir_hooks_register(net);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "cannot register with the NAT core");
+			return err;
+		}
+		pn->hooks_registered = true;
 	}
-	pn->hooks_registered = true;
+	if (modes & BIT(PORTREDIR_MODE_STEER) && !pn->steer_registered) {
+		err = portredir_steer_register(net);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "cannot register the steering hooks");
+			return err;
+		}
+		pn->steer_registered = true;
+	}
 	return 0;
 }
 
@@ -378,7 +423,7 @@ static int portredir_add_locked(struct net *net, struct portredir_net *pn,
 	err = portredir_rule_insert(rs, rule, extack);
 	if (err)
 		goto err_free;
-	err = portredir_hold_hooks(net, pn, extack);
+	err = portredir_hold_hooks(net, pn, BIT(rule->mode), extack);
 	if (err) {
 		portredir_rule_remove(rs, rule);
 		return err;
@@ -432,7 +477,8 @@ static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
 	ports = portredir_ct_ports_for(info);
 	if (IS_ERR(ports))
 		return PTR_ERR(ports);
-	rule = portredir_rule_alloc(&spec.sel, spec.to_min, spec.to_max);
+	rule = portredir_rule_alloc(&spec.sel, spec.to_min, spec.to_max,
+				    spec.mode);
 	if (!rule) {
 		portredir_ct_ports_free(ports);
 		GENL_SET_ERR_MSG(info, "out of memory for the rule");
@@ -549,7 +595,8 @@ static int portredir_build_rule(struct net *net, const struct nlattr *nest,
 	err = portredir_parse_rule(net, nest, true, &spec, extack);
 	if (err)
 		return err;
-	rule = portredir_rule_alloc(&spec.sel, spec.to_min, spec.to_max);
+	rule = portredir_rule_alloc(&spec.sel, spec.to_min, spec.to_max,
+				    spec.mode);
 	if (!rule) {
 		NL_SET_ERR_MSG(extack, "out of memory for the rule");
 		err = -ENOMEM;
@@ -631,7 +678,7 @@ int portredir_commit_ruleset(struct net *net, struct portredir_net *pn,
 	if (rs) {
 		err = portredir_devs_still_there(net, rs, extack);
 		if (!err)
-			err = portredir_hold_hooks(net, pn, extack);
+			err = portredir_hold_hooks(net, pn, rs->modes, extack);
 		if (err) {
 			mutex_unlock(&pn->lock);
 			portredir_ruleset_destroy(rs);

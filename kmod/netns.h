@@ -20,10 +20,11 @@ struct portredir_txn {
 /**
  * struct portredir_net - per network namespace state
  * @ruleset: the rule table; NULL until the first rule, read under RCU
- * @lock: serialises every writer of @ruleset and @hooks_registered
+ * @lock: serialises every writer of @ruleset and the hooks
  * @txn_lock: serialises the commands of @txn; taken before @lock
  * @txn: the namespace's replace transaction, at most one
  * @hooks_registered: NAT functions and conntrack are held for this netns
+ * @steer_registered: the steering functions are hooked in this netns
  * @generation: bumped before every change, for dump consistency checks
  */
 struct portredir_net {
@@ -32,6 +33,7 @@ struct portredir_net {
 	struct mutex txn_lock; /* serialises transaction commands */
 	struct portredir_txn txn;
 	bool hooks_registered;
+	bool steer_registered;
 	unsigned int generation;
 };
 

@@ -204,7 +204,7 @@ struct portredir_rule *portredir_ruleset_next(const struct portredir_ruleset *rs
 }
 
 struct portredir_rule *portredir_rule_alloc(const struct portredir_selector *sel,
-					    u16 to_min, u16 to_max)
+					    u16 to_min, u16 to_max, u8 mode)
 {
 	struct portredir_rule *rule;
 
@@ -215,6 +215,7 @@ struct portredir_rule *portredir_rule_alloc(const struct portredir_selector *sel
 	rule->sel = *sel;
 	rule->to_min = to_min;
 	rule->to_max = to_max;
+	rule->mode = mode;
 	atomic64_set(&rule->connections, 0);
 	return rule;
 }
@@ -486,6 +487,7 @@ int portredir_rule_insert(struct portredir_ruleset *rs,
 		hash_add(rs->by_ifindex, &rule->dev_node, sel->ifindex);
 	rs->rules++;
 	rs->ports += portredir_rule_ports(sel);
+	rs->modes |= BIT(rule->mode);
 	return 0;
 }
 

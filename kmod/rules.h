@@ -44,6 +44,7 @@ struct portredir_selector {
  * @sel: what the rule matches
  * @to_min: target port, or first port of a target range
  * @to_max: last target port; equal to @to_min for a single port
+ * @mode: enum portredir_mode
  * @connections: connections redirected so far
  *
  * The rule sits in the port index slot of every port it covers.
@@ -56,6 +57,7 @@ struct portredir_rule {
 	struct portredir_selector sel;
 	u16 to_min;
 	u16 to_max;
+	u8 mode;
 	atomic64_t connections;
 };
 
@@ -75,6 +77,7 @@ struct portredir_port_page {
  * @by_ifindex: rules bound to an interface, by interface index
  * @rules: number of rules
  * @ports: ports covered by the rules, the sum of their range lengths
+ * @modes: bit (1 << mode) set for each enum portredir_mode of a rule added
  */
 struct portredir_ruleset {
 	struct portredir_port_page __rcu *pages[PORTREDIR_PROTOS][PORTREDIR_PAGES];
@@ -82,6 +85,7 @@ struct portredir_ruleset {
 	DECLARE_HASHTABLE(by_ifindex, 5);
 	unsigned int rules;
 	unsigned int ports;
+	unsigned int modes;
 };
 
 /**
@@ -107,7 +111,7 @@ struct portredir_rule *portredir_ruleset_next(const struct portredir_ruleset *rs
 					      struct portredir_position *pos);
 
 struct portredir_rule *portredir_rule_alloc(const struct portredir_selector *sel,
-					    u16 to_min, u16 to_max);
+					    u16 to_min, u16 to_max, u8 mode);
 void portredir_rule_free(struct portredir_rule *rule);
 int portredir_rule_insert(struct portredir_ruleset *rs,
 			  struct portredir_rule *rule,

@@ -179,6 +179,7 @@ static const enum mnl_attr_data_type rule_attr_types[PORTREDIR_RULE_A_MAX + 1] =
 	[PORTREDIR_RULE_A_DIRECTION]	= MNL_TYPE_U8,
 	[PORTREDIR_RULE_A_IFINDEX]	= MNL_TYPE_U32,
 	[PORTREDIR_RULE_A_CONNECTIONS]	= MNL_TYPE_U64,
+	[PORTREDIR_RULE_A_MODE]		= MNL_TYPE_U8,
 };
 
 static void put_rule(struct nlmsghdr *nlh, uint16_t type,
@@ -197,6 +198,9 @@ static void put_rule(struct nlmsghdr *nlh, uint16_t type,
 	mnl_attr_put_u8(nlh, PORTREDIR_RULE_A_DIRECTION, rule->direction);
 	if (rule->ifindex)
 		mnl_attr_put_u32(nlh, PORTREDIR_RULE_A_IFINDEX, rule->ifindex);
+	/* NAT is the default: a module older than steering takes the rule. */
+	if (with_target && rule->mode != PORTREDIR_MODE_NAT)
+		mnl_attr_put_u8(nlh, PORTREDIR_RULE_A_MODE, rule->mode);
 	mnl_attr_nest_end(nlh, nest);
 }
 
@@ -260,6 +264,7 @@ static int decode_rule(const struct nlattr *nest, struct redir_rule *rule)
 				    PORTREDIR_DIR_ALL);
 	if (attrs[PORTREDIR_RULE_A_IFINDEX])
 		rule->ifindex = mnl_attr_get_u32(attrs[PORTREDIR_RULE_A_IFINDEX]);
+	rule->mode = get_u8_or(attrs[PORTREDIR_RULE_A_MODE], PORTREDIR_MODE_NAT);
 	if (attrs[PORTREDIR_RULE_A_CONNECTIONS])
 		rule->connections =
 			mnl_attr_get_u64(attrs[PORTREDIR_RULE_A_CONNECTIONS]);

@@ -183,6 +183,9 @@ static int check_rule(struct backend *b, struct redir_rule *r)
 
 	if (ret)
 		return ret;
+	if (r->mode != PORTREDIR_MODE_NAT)
+		return refuse(b, -EOPNOTSUPP,
+			      "the nftables backend cannot steer: --steer needs the portredir kernel module (load it, or leave --steer out)");
 	if (!r->to.min || r->to.min > r->to.max)
 		return refuse(b, -EINVAL, "bad target port range: expected 1-65535, low end first");
 	if (size != 1 && size != port_range_size(&r->port))

@@ -6,14 +6,18 @@
  *   backend: kmod
  *   module version: 0.1.0
  *   rules: 3
+ *   steering: 1
  *   warning: nothing listens on tcp port 8080, the target of "tcp 80 to 8080"
  *
- * With -j: {"backend":"kmod","module_version":"0.1.0","rules":3,
+ * "steering" (rules with --steer) only when some rule steers.
+ * With -j: {"backend":"kmod","module_version":"0.1.0","rules":3,"steering":1,
  * "warnings":["..."]}; "module_version" only when the module is loaded.
  */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <linux/portredir.h>
 
 #include "checks.h"
 #include "command.h"
@@ -84,6 +88,16 @@ static void check_rules(const struct rule_list *rules,
 	}
 }
 
+/* Text names steering only where some rule steers; JSON always counts. */
+static void print_steering(struct printer *p, const struct rule_list *rules)
+{
+	size_t i, steering = 0;
+
+	for (i = 0; i < rules->len; i++)
+		steering += rules->rules[i].mode == PORTREDIR_MODE_STEER;
+	print_uint(p, "steering", steering ? "steering: %s\n" : NULL, steering);
+}
+
 static void print_status(const struct options *options,
 			 const struct backend *b,
 			 const struct rule_list *rules)
@@ -95,6 +109,7 @@ static void print_status(const struct options *options,
 	print_open_object(&p, NULL);
 	print_backend(&p, b);
 	print_uint(&p, "rules", "rules: %s\n", rules->len);
+	print_steering(&p, rules);
 	print_open_array(&p, "warnings");
 	check_backend(b, &warnings);
 	check_rules(rules, &warnings);

@@ -169,7 +169,7 @@ struct rule_words {
 	int positional_count;
 	int positionals_before_to;	/* -1: no "to" */
 	const char *dev;
-	bool ipv4, ipv6, inbound, local;
+	bool ipv4, ipv6, inbound, local, steer;
 };
 
 static const char *grammar_of(enum rule_syntax syntax)
@@ -193,6 +193,8 @@ static bool collect_flag(const char *word, struct rule_words *out)
 		out->inbound = true;
 	else if (!strcmp(word, "--local"))
 		out->local = true;
+	else if (!strcmp(word, "--steer"))
+		out->steer = true;
 	else
 		return false;
 	return true;
@@ -203,7 +205,7 @@ static int collect_positional(const char *word, enum rule_syntax syntax,
 {
 	if (word[0] == '-' && word[1])
 		return parse_fail(error,
-				  "unknown option \"%s\" (expected -4, -6, --inbound, --local or dev IFNAME)",
+				  "unknown option \"%s\" (expected -4, -6, --inbound, --local, dev IFNAME or --steer)",
 				  word);
 	if (out->positional_count > ports_expected(syntax))
 		return parse_fail(error, "unexpected \"%s\" (expected %s)",
@@ -362,6 +364,24 @@ static int parse_direction(const struct rule_words *words,
 	return 0;
 }
 
+/* Steering hands a TCP connection to a listener: no other protocol has one. */
+static int parse_mode(const struct rule_words *words, enum rule_syntax syntax,
+		      struct redir_rule *rule, struct parse_error *error)
+{
+	if (!words->steer)
+		return 0;
+	if (syntax == RULE_SELECTOR)
+		return parse_fail(error,
+				  "unexpected \"--steer\": the mode belongs to the rule, not to its selector (expected %s)",
+				  RULE_GRAMMAR_SELECTOR);
+	if (rule->proto != IPPROTO_TCP)
+		return parse_fail(error,
+				  "--steer works for TCP only: %s keeps NAT (leave --steer out)",
+				  rule_proto_name(rule->proto));
+	rule->mode = PORTREDIR_MODE_STEER;
+	return 0;
+}
+
 static int parse_interface(const char *name, struct redir_rule *rule,
 			   struct parse_error *error)
 {
@@ -390,6 +410,7 @@ int parse_rule(int count, char *const *words, enum rule_syntax syntax,
 	    parse_ports(&sorted, syntax, rule, error) ||
 	    parse_family(&sorted, rule, error) ||
 	    parse_direction(&sorted, rule, error) ||
+	    parse_mode(&sorted, syntax, rule, error) ||
 	    parse_interface(sorted.dev, rule, error))
 		return -1;
 	return 0;

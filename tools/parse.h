@@ -12,7 +12,7 @@ struct parse_error {
 #define RULE_GRAMMAR_SELECTOR \
 	"[tcp|udp|sctp] PORT[-PORT] [-4|-6] [--inbound|--local] [dev IFNAME]"
 #define RULE_GRAMMAR_WITH_TARGET \
-	"[tcp|udp|sctp] PORT[-PORT] [to] PORT[-PORT] [-4|-6] [--inbound|--local] [dev IFNAME]"
+	"[tcp|udp|sctp] PORT[-PORT] [to] PORT[-PORT] [-4|-6] [--inbound|--local] [dev IFNAME] [--steer]"
 
 /* "tcp", "udp" or "sctp" to an IPPROTO_* number. */
 int parse_proto(const char *word, uint8_t *proto);

@@ -21,7 +21,7 @@ static int cmd_help(const struct options *options, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "add", cmd_add,
-	  "[PROTO] PORTS [to] PORTS [FAMILY] [DIRECTION] [dev IFNAME]",
+	  "[PROTO] PORTS [to] PORTS [FAMILY] [DIRECTION] [dev IFNAME] [--steer]",
 	  "redirect new connections to PORTS to the target PORTS" },
 	{ "del", cmd_del, "[PROTO] PORTS [FAMILY] [DIRECTION] [dev IFNAME]",
 	  "delete the rule with exactly this selector" },
@@ -68,6 +68,8 @@ static void print_usage(FILE *out)
 		"       CLASS     := { well-known | registered | dynamic }\n"
 		"\n"
 		"The target is one port, or a range as long as PORTS (port n goes to target n).\n"
+		"--steer (TCP, kernel module only) hands new connections to the target's\n"
+		"listener without NAT or conntrack; the server's socket keeps the port asked for.\n"
 		"The backend defaults to $PORTREDIR_BACKEND, else auto: the kernel module when\n"
 		"it is loaded, else nftables. add, del, flush and restore delete the conntrack\n"
 		"entries of UDP flows to the ports they change, unless --keep-conntrack.\n"

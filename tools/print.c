@@ -223,6 +223,16 @@ static void print_mask(struct printer *p, const char *key, uint8_t mask,
 	print_close_array(p);
 }
 
+/* JSON always names the mode; text shows steering only, NAT being the default. */
+static void print_mode(struct printer *p, uint8_t mode,
+		       const struct rule_style *style)
+{
+	bool steer = mode == PORTREDIR_MODE_STEER;
+
+	print_string(p, "mode", steer ? list_text(style, "  %s") : NULL,
+		     steer ? "steer" : "nat");
+}
+
 static void print_rule_syntax(struct printer *p, const struct redir_rule *rule,
 			      const struct rule_style *style)
 {
@@ -252,6 +262,8 @@ void print_rule(struct printer *p, const struct redir_rule *rule,
 	print_mask(p, "direction", rule->direction, directions, style);
 	if (rule->ifname[0])
 		print_string(p, "dev", list_text(style, " dev %s"), rule->ifname);
+	if (style->with_target)
+		print_mode(p, rule->mode, style);
 	if (!style->syntax)
 		print_uint(p, "connections", "  connections %s",
 			   rule->connections);

@@ -149,11 +149,13 @@ int rule_format(const struct redir_rule *rule, enum rule_syntax syntax,
 	else if (rule->direction == PORTREDIR_DIR_INBOUND && !rule->ifname[0])
 		direction = " --inbound";
 
-	return snprintf(buf, len, "%s %s%s%s%s%s%s%.*s",
+	return snprintf(buf, len, "%s %s%s%s%s%s%s%.*s%s",
 			rule_proto_name(rule->proto), port,
 			syntax == RULE_WITH_TARGET ? " to " : "",
 			syntax == RULE_WITH_TARGET ? to : "",
 			family, direction,
 			rule->ifname[0] ? " dev " : "",
-			(int)sizeof(rule->ifname), rule->ifname);
+			(int)sizeof(rule->ifname), rule->ifname,
+			syntax == RULE_WITH_TARGET &&
+			rule->mode == PORTREDIR_MODE_STEER ? " --steer" : "");
 }

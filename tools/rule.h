@@ -25,6 +25,7 @@ struct redir_rule {
 	uint8_t direction;
 	unsigned int ifindex;
 	char ifname[IF_NAMESIZE];
+	uint8_t mode;		/* enum portredir_mode */
 	uint64_t connections;
 };
 

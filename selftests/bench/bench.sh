@@ -8,7 +8,12 @@
 # little.
 #
 #   new connections/s   through no redirect, one rule, and a full table
-#                       (every TCP and UDP port: 131070 rules), per backend
+#                       (every TCP and UDP port: 131070 rules), per backend,
+#                       and steering (--steer) at one rule and at every TCP
+#                       port; each configuration keeps a namespace of its own
+#                       and they are measured in turn, $BENCH_REPEAT rounds,
+#                       each rate a ratio to the round's no-redirect rate:
+#                       median and min-max of those ratios
 #   full table load     `portredir restore` of those 131070 rules, per backend
 #   one change          `add` and `del` of one rule at an empty and at a full
 #                       table, per backend (milliseconds, whole command)
@@ -29,7 +34,7 @@ COUNT=${BENCH_CONNECTIONS:-3000}
 REPEAT=${BENCH_REPEAT:-5}
 NS=prbench-$$
 work=$(mktemp -d)
-trap 'for ns in $NS $NS-rules $NS-range; do ip netns del $ns 2>/dev/null; done; rm -rf "$work"' EXIT
+trap 'for ns in $(ip netns list | grep -o "^$NS[^ ]*"); do ip netns del $ns; done; rm -rf "$work"' EXIT
 
 # Every TCP and UDP port, each onto itself but 80, which goes to 8080.
 for p in $(seq 1 65535); do
@@ -37,6 +42,7 @@ for p in $(seq 1 65535); do
 	echo "udp $p to $p"
 done > "$work/full.rules"
 grep '^tcp' "$work/full.rules" > "$work/tcp.rules"
+grep '^tcp' "$work/full.rules" | sed 's/$/ --steer/' > "$work/steer.rules"
 
 fresh_ns() {
 	ip netns del $NS 2>/dev/null || true
@@ -175,28 +181,78 @@ for _ in $(seq "$REPEAT"); do
 	load_ms nft -f "$work/tcp.nft" >>"$work/load.nft"
 done
 
+# Rate configurations, NAME|LABEL|PORT|CLI ARGS: each gets a namespace,
+# $NS-NAME, set up once; the rounds then measure them in turn, so that a
+# slow spell of the machine hits every configuration alike.
+rate_configs=(
+	"none|direct to 8080, no rules|8080|"
+	"kmod1|kmod: 80 -> 8080, 1 rule|80|-b kmod add 80 8080"
+	"steer1|kmod --steer: 1 rule|80|-b kmod add 80 8080 --steer"
+	"nft1|nft: 80 -> 8080, 1 rule|80|-b nft add 80 8080"
+	"kmodfull|kmod: 131070 rules|80|-b kmod restore $work/full.rules"
+	"steerfull|kmod --steer: 65535 TCP rules|80|-b kmod restore $work/steer.rules"
+	"nftfull|nft: 131070 rules|80|-b nft restore $work/full.rules"
+)
+
+setup_rate_configs() {
+	local entry name args ns
+	for entry in "${rate_configs[@]}"; do
+		IFS='|' read -r name _ _ args <<<"$entry"
+		ns=$NS-$name
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		# shellcheck disable=SC2086 # args are words for the CLI
+		[[ -z $args ]] || ip netns exec "$ns" "$PORTREDIR" $args >/dev/null 2>&1 ||
+			echo "bench: $name: portredir $args failed" >&2
+	done
+}
+
+# Appends each configuration's rate to $work/rate.NAME, one line a round.
+measure_rates() {
+	local round entry name port
+	for ((round = 0; round < REPEAT; round++)); do
+		for entry in "${rate_configs[@]}"; do
+			IFS='|' read -r name _ port _ <<<"$entry"
+			ip netns exec "$NS-$name" "$RATE" 127.0.0.1 "$port" 8080 "$COUNT" |
+				awk '{ print $2 }' >>"$work/rate.$name"
+		done
+	done
+}
+
+# "median min-max" of the ratios NAME/none, round by round; median rate.
+rate_line() {
+	paste "$work/rate.$1" "$work/rate.none" |
+		awk '{ print $1 / $2, $1 }' | sort -n |
+		awk '{ r[NR] = $1; v[NR] = $2 } END {
+			m = int((NR + 1) / 2)
+			printf "%10.0f %8.2f %11s\n", v[m], r[m], sprintf("%.2f-%.2f", r[1], r[NR]) }'
+}
+
+print_rates() {
+	local entry name label
+	printf '%-34s %10s %8s %11s\n' "new connections ($COUNT a run, $REPEAT rounds)" \
+		"conn/s" "ratio" "min-max"
+	for entry in "${rate_configs[@]}"; do
+		IFS='|' read -r name label _ _ <<<"$entry"
+		printf '%-34s %s\n' "$label" "$(rate_line "$name")"
+	done
+}
+
+setup_rate_configs
+measure_rates
+print_rates
+
 fresh_ns
 startup=$(median_ms "" "$PORTREDIR" --version)
-base=$(rate 8080)
-printf '%-34s %10s %8s\n' "new connections (count $COUNT)" "conn/s" "ratio"
-printf '%-34s %10s %8s\n' "direct to 8080, no rules" "$base" "1.00"
-
 declare -A load change
 for backend in kmod nft; do
 	fresh_ns
 	change[$backend,add,empty]=$(change_ms $backend add 5000 to 6000)
 	in_ns "$PORTREDIR" -b $backend add 5000 to 6000 2>/dev/null
 	change[$backend,del,empty]=$(change_ms $backend del 5000)
-	in_ns "$PORTREDIR" -b $backend del 5000 2>/dev/null
-	in_ns "$PORTREDIR" -b $backend add 80 8080 2>/dev/null
-	r=$(rate 80)
-	printf '%-34s %10s %8s\n' "$backend: 80 -> 8080, 1 rule" "$r" "$(ratio "$r" "$base")"
 
 	fresh_ns
 	load[$backend]=$(seconds in_ns "$PORTREDIR" -b $backend restore "$work/full.rules")
-	count=$(in_ns "$PORTREDIR" -b $backend save | wc -l)
-	r=$(rate 80)
-	printf '%-34s %10s %8s\n' "$backend: 80 -> 8080, $count rules" "$r" "$(ratio "$r" "$base")"
 	# The full table holds every port: a del makes room for the add.
 	change[$backend,del,full]=$(change_ms $backend del 5000)
 	in_ns "$PORTREDIR" -b $backend del 5000 2>/dev/null

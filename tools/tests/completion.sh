@@ -57,9 +57,11 @@ expect "~tcp udp sctp http ssh domain" add ""
 expect "domain domain-s" add udp dom
 expect "~to domain ntp" add udp domain ""
 expect "~to http-alt" add 80 ""
-expect "-4 -6 --inbound --local dev" add 80 8080 ""
-expect "--inbound --local dev" add 80 to 8080 -4 ""
-expect "-4 -6" add 80 8080 --local -
+expect "-4 -6 --inbound --local dev --steer" add 80 8080 ""
+expect "--inbound --local dev --steer" add 80 to 8080 -4 ""
+expect "-4 -6 --steer" add 80 8080 --local -
+expect "-4 -6 --inbound --local dev" add udp 53 5353 ""
+expect "-4 -6 --inbound --local dev" add 80 8080 --steer ""
 expect "-4 -6 --inbound --local dev" del udp 53 ""
 expect "~lo" add 80 8080 dev ""
 expect "well-known registered dynamic" ports --class ""

@@ -58,19 +58,19 @@ static void test_shapes(struct tally *t)
 		const char *name;
 		struct redir_rule rule;
 	} cases[] = {
-		{ "single port", { IPPROTO_TCP, { 80, 80 }, { 8080, 8080 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "range to one port", { IPPROTO_TCP, { 8000, 8099 }, { 9000, 9000 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "range to range, with offset", { IPPROTO_UDP, { 8000, 8009 }, { 9000, 9009 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "range onto itself", { IPPROTO_SCTP, { 10, 19 }, { 10, 19 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "every port to one", { IPPROTO_TCP, { 1, 65535 }, { 1, 1 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "range up to 65535 (open end)", { IPPROTO_TCP, { 65000, 65535 }, { 80, 80 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "port 65535", { IPPROTO_UDP, { 65535, 65535 }, { 1, 1 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "offset range up to 65535", { IPPROTO_TCP, { 65530, 65535 }, { 100, 105 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "every port onto itself, in many messages", { IPPROTO_UDP, { 1, 65535 }, { 1, 65535 }, ALL_FAMILIES, BOTH_WAYS, 0, "", 0 } },
-		{ "dev-bound port", { IPPROTO_TCP, { 443, 443 }, { 8443, 8443 }, ALL_FAMILIES, INBOUND, 0, "eth0", 0 } },
-		{ "dev-bound range to one port", { IPPROTO_UDP, { 1000, 2000 }, { 3000, 3000 }, PORTREDIR_FAMILY_IPV4, INBOUND, 0, "lo", 0 } },
-		{ "dev-bound offset range", { IPPROTO_SCTP, { 10, 12 }, { 20, 22 }, PORTREDIR_FAMILY_IPV6, INBOUND, 0, "wlan0", 0 } },
-		{ "dev of 15 characters", { IPPROTO_TCP, { 1, 65535 }, { 9, 9 }, ALL_FAMILIES, INBOUND, 0, "abcdefghijklmno", 0 } },
+		{ "single port", { IPPROTO_TCP, { 80, 80 }, { 8080, 8080 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "range to one port", { IPPROTO_TCP, { 8000, 8099 }, { 9000, 9000 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "range to range, with offset", { IPPROTO_UDP, { 8000, 8009 }, { 9000, 9009 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "range onto itself", { IPPROTO_SCTP, { 10, 19 }, { 10, 19 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "every port to one", { IPPROTO_TCP, { 1, 65535 }, { 1, 1 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "range up to 65535 (open end)", { IPPROTO_TCP, { 65000, 65535 }, { 80, 80 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "port 65535", { IPPROTO_UDP, { 65535, 65535 }, { 1, 1 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "offset range up to 65535", { IPPROTO_TCP, { 65530, 65535 }, { 100, 105 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "every port onto itself, in many messages", { IPPROTO_UDP, { 1, 65535 }, { 1, 65535 }, ALL_FAMILIES, BOTH_WAYS, 0, "", PORTREDIR_MODE_NAT, 0 } },
+		{ "dev-bound port", { IPPROTO_TCP, { 443, 443 }, { 8443, 8443 }, ALL_FAMILIES, INBOUND, 0, "eth0", PORTREDIR_MODE_NAT, 0 } },
+		{ "dev-bound range to one port", { IPPROTO_UDP, { 1000, 2000 }, { 3000, 3000 }, PORTREDIR_FAMILY_IPV4, INBOUND, 0, "lo", PORTREDIR_MODE_NAT, 0 } },
+		{ "dev-bound offset range", { IPPROTO_SCTP, { 10, 12 }, { 20, 22 }, PORTREDIR_FAMILY_IPV6, INBOUND, 0, "wlan0", PORTREDIR_MODE_NAT, 0 } },
+		{ "dev of 15 characters", { IPPROTO_TCP, { 1, 65535 }, { 9, 9 }, ALL_FAMILIES, INBOUND, 0, "abcdefghijklmno", PORTREDIR_MODE_NAT, 0 } },
 	};
 	size_t i;
 

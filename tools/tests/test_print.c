@@ -160,6 +160,6 @@ int main(void)
 	expect_json(&tally, "a rule, as list -j prints it", print_a_rule,
 		    "[{'protocol': 'udp', 'port': {'min': 53, 'max': 54, 'class': 'well-known'}, "
 		    "'to': {'min': 5353, 'max': 5354, 'class': 'registered'}, 'family': ['ipv6'], "
-		    "'direction': ['inbound', 'local'], 'dev': 'w\\ufffd', 'connections': 7}]");
+		    "'direction': ['inbound', 'local'], 'dev': 'w\\ufffd', 'mode': 'nat', 'connections': 7}]");
 	return tally_finish(&tally);
 }

@@ -135,6 +135,27 @@
  * refuse a rule beyond them with ENOSPC and an extack naming the limit;
  * nothing changes.
  *
+ * Steering
+ * --------
+ * A rule in PORTREDIR_MODE_STEER (TCP only: EINVAL for UDP and SCTP) does
+ * not translate anything. At LOCAL_IN, once routing has found the packet to
+ * be for this host, a packet of a new connection to a matched port is given
+ * to the socket listening on the target port, looked up at the address the
+ * packet was sent to (a listener bound to another address does not get it).
+ * The accepted socket keeps the port the client asked for (getsockname()
+ * shows it, ss lists the connection on it, replies leave from it), the
+ * server sees the client's address, and no conntrack entry or NAT binding
+ * is made: a namespace whose rules all steer never turns conntrack on.
+ * Packets of established connections find their socket as usual; deleting
+ * the rule leaves them alone. When nothing listens on the target port the
+ * packet goes on unchanged: a listener on the original port answers it, or
+ * the client gets a reset as from a closed port. SYN cookies, TCP Fast Open
+ * and SO_REUSEPORT groups on the target work as for a direct connection; a
+ * TIME_WAIT socket of an earlier connection on the same ports is given up
+ * for the target's listener. IPv6 fragments are not steered. A port is
+ * either steered or translated: overlap rules do not look at the mode.
+ * EOPNOTSUPP when the kernel has no nf_tproxy (CONFIG_NF_TPROXY_IPV4/6).
+ *
  * UDP flows and rule changes
  * --------------------------
  * A UDP flow that keeps sending keeps its conntrack entry, and the NAT
@@ -202,6 +223,14 @@
  *					NAT hook bound first are not counted).
  *					Refused on input.
  *	PORTREDIR_RULE_A_PAD		padding for the u64 above.
+ *	PORTREDIR_RULE_A_MODE		u8, enum portredir_mode. Default
+ *					PORTREDIR_MODE_NAT. Input for ADD and
+ *					REPLACE (refused by DEL: the selector
+ *					alone names a rule); dumps and
+ *					notifications carry it for steering
+ *					rules only, so that userspace older
+ *					than the attribute sees NAT rules as
+ *					before. See "Steering" above.
  */
 #ifndef _UAPI_LINUX_PORTREDIR_H
 #define _UAPI_LINUX_PORTREDIR_H
@@ -247,6 +276,7 @@ enum portredir_rule_attr {
 	PORTREDIR_RULE_A_DIRECTION,
 	PORTREDIR_RULE_A_IFINDEX,
 	PORTREDIR_RULE_A_CONNECTIONS,
+	PORTREDIR_RULE_A_MODE,
 
 	__PORTREDIR_RULE_A_MAX,
 	PORTREDIR_RULE_A_MAX = __PORTREDIR_RULE_A_MAX - 1
@@ -266,6 +296,16 @@ enum portredir_direction {
 	PORTREDIR_DIR_LOCAL = 1 << 1,
 
 	PORTREDIR_DIR_ALL = PORTREDIR_DIR_INBOUND | PORTREDIR_DIR_LOCAL
+};
+
+enum portredir_mode {
+	/* conntrack destination NAT: the connection is translated */
+	PORTREDIR_MODE_NAT,
+	/* TCP only: the connection is handed to the target's listener */
+	PORTREDIR_MODE_STEER,
+
+	__PORTREDIR_MODE_MAX,
+	PORTREDIR_MODE_MAX = __PORTREDIR_MODE_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_PORTREDIR_H */
