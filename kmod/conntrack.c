@@ -23,7 +23,7 @@
  */
 unsigned long *portredir_ct_ports_alloc(void)
 {
-	return bitmap_zalloc(PORTREDIR_PORTS, GFP_KERNEL_ACCOUNT);
+	return bitmap_zalloc(PORTREDIR_PORTS, PORTREDIR_GFP);
 }
 
 /**

@@ -116,7 +116,7 @@ struct portredir_ruleset *portredir_ruleset_create(void)
 {
 	struct portredir_ruleset *rs;
 
-	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);
+	rs = kzalloc(sizeof(*rs), PORTREDIR_GFP);
 	if (rs)
 		hash_init(rs->by_ifindex);
 	return rs;
@@ -209,7 +209,7 @@ struct portredir_rule *portredir_rule_alloc(const struct portredir_selector *sel
 	struct portredir_rule *rule;
 
 	/* Charged to the caller's memory cgroup: a container pays for its rules. */
-	rule = kmem_cache_zalloc(portredir_rule_cache, GFP_KERNEL_ACCOUNT);
+	rule = kmem_cache_zalloc(portredir_rule_cache, PORTREDIR_GFP);
 	if (!rule)
 		return NULL;
 	rule->sel = *sel;
@@ -317,7 +317,7 @@ static int portredir_pages_fill(struct portredir_ruleset *rs, int proto,
 	for (p = first; p <= last; p++) {
 		if (portredir_deref(rs->pages[proto][p]))
 			continue;
-		page = kzalloc(sizeof(*page), GFP_KERNEL_ACCOUNT);
+		page = kzalloc(sizeof(*page), PORTREDIR_GFP);
 		if (!page) {
 			portredir_pages_trim(rs, proto, first, p);
 			return -ENOMEM;
@@ -348,7 +348,7 @@ static struct portredir_rule_vec *portredir_vec_build(const void *slot,
 	struct portredir_rule *old;
 	unsigned int i, n = 0, size = portredir_slot_size(slot);
 
-	vec = kzalloc(struct_size(vec, rules, size * 2), GFP_KERNEL_ACCOUNT);
+	vec = kzalloc(struct_size(vec, rules, size * 2), PORTREDIR_GFP);
 	if (!vec)
 		return NULL;
 	vec->size = size * 2;

@@ -4,6 +4,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bits.h>
+#include <linux/gfp.h>
 #include <linux/hashtable.h>
 #include <linux/netlink.h>
 #include <linux/rcupdate.h>
@@ -14,6 +15,13 @@
 #define PORTREDIR_PAGE_SHIFT	8
 #define PORTREDIR_PAGE_SLOTS	BIT(PORTREDIR_PAGE_SHIFT)
 #define PORTREDIR_PAGES		(65536 / PORTREDIR_PAGE_SLOTS)
+
+/*
+ * What a change allocates is charged to the caller's memory cgroup; at the
+ * cgroup's limit the change fails with ENOMEM instead of waking the OOM
+ * killer on the caller.
+ */
+#define PORTREDIR_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 extern unsigned int portredir_max_rules;
 extern unsigned int portredir_max_ports;
