@@ -575,6 +575,7 @@ static const struct dsl_name {
 	{ "dir", PORTREDIR_RULE_A_DIRECTION, 1 },
 	{ "dev", PORTREDIR_RULE_A_IFINDEX, 4 },
 	{ "conn", PORTREDIR_RULE_A_CONNECTIONS, 8 },
+	{ "mode", PORTREDIR_RULE_A_MODE, 1 },
 };
 
 /* Offsets the kernel must report, from the nlmsghdr; -1 for none. */
@@ -952,7 +953,7 @@ static const struct bad_rule bad_rules[] = {
 	{ "pad_first", "rule{@pad:0 " OK81 "}", -EINVAL, E_UNSUPP },
 	{ "pad_before_u64", "rule{" OK81 " @pad:0 conn:0}", -EINVAL, E_UNSUPP },
 	{ "rule_type_0", "rule{" OK81 " @#0:1}", -EINVAL, E_UNKNOWN },
-	{ "rule_type_11", "rule{" OK81 " @#11:1}", -EINVAL, E_UNKNOWN },
+	{ "rule_type_12", "rule{" OK81 " @#12:1}", -EINVAL, E_UNKNOWN },
 	{ "rule_type_0x3fff", "rule{" OK81 " @#0x3fff:1}", -EINVAL, E_UNKNOWN },
 	{ "rule_type_0xffff", "rule{" OK81 " @#0xffff:1}", -EINVAL, E_UNKNOWN },
 	{ "proto_flagged_nested", "rule{@*proto:6 pmin:81 tmin:8081}", -EINVAL,
@@ -989,6 +990,12 @@ static const struct bad_rule bad_rules[] = {
 	{ "to_port_min_0", "rule{proto:6 pmin:81 @tmin:0}", -ERANGE, E_RANGE },
 	{ "to_port_max_0", "rule{" OK81 " @tmax:0}", -ERANGE, E_RANGE },
 	{ "family_0", "rule{" OK81 " @fam:0}", -ERANGE, E_RANGE },
+	{ "mode_2", "rule{" OK81 " @mode:2}", -ERANGE, E_RANGE },
+	{ "mode_u16", "rule{" OK81 " @mode/2:1}", -EINVAL, E_LEN },
+	{ "mode_steer_udp", "rule{proto:17 pmin:81 tmin:8081 @mode:1}", -EINVAL,
+	  "steering works for TCP only" },
+	{ "mode_steer_sctp", "rule{proto:132 pmin:81 tmin:8081 @mode:1}", -EINVAL,
+	  "steering works for TCP only" },
 	{ "family_4", "rule{" OK81 " @fam:4}", -ERANGE, E_RANGE },
 	{ "family_255", "rule{" OK81 " @fam:255}", -ERANGE, E_RANGE },
 	{ "direction_0", "rule{" OK81 " @dir:0}", -ERANGE, E_RANGE },
@@ -1130,6 +1137,8 @@ static const struct del_row del_rows[] = {
 	{ "b3", "rule{proto:6 pmin:1000 pmax:1099 dir:1 dev:2}", 0, NULL, 0, DELETES },
 	{ "b4", "rule{proto:132 pmin:65535 fam:2 dir:2}", 0, NULL, 0, DELETES },
 	{ "b1_with_keep", "rule{proto:6 pmin:80} keep", 0, NULL, 0, DELETES },
+	{ "b1_with_mode", "rule{proto:6 pmin:80 @mode:0}", -EINVAL,
+	  "DEL takes no mode, only the selector" },
 	{ "b1_proto_udp", "rule{proto:17 pmin:80}", NOENT },
 	{ "b1_port_79", "rule{proto:6 pmin:79}", NOENT },
 	{ "b1_port_81", "rule{proto:6 pmin:81}", NOENT },
