@@ -26,6 +26,7 @@
 #include "rules.h"
 #include "steer.h"
 
+#if IS_ENABLED(CONFIG_NF_TPROXY_IPV4) || IS_ENABLED(CONFIG_NF_TPROXY_IPV6)
 /* The rule steering this packet's destination port, if any. */
 static struct portredir_rule *
 portredir_steer_rule(const struct nf_hook_state *state, u8 family, u16 port)
@@ -83,6 +84,8 @@ static struct sock *portredir_take_time_wait(struct sk_buff *skb,
 	skb->destructor = NULL;
 	return sk;
 }
+
+#endif
 
 #if IS_ENABLED(CONFIG_NF_TPROXY_IPV4)
 static unsigned int portredir_steer4(void *priv, struct sk_buff *skb,
