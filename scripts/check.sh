@@ -6,7 +6,7 @@
 # for every kernel of scripts/kernels.sh, the Debian packages installed,
 # used in the VM and purged (scripts/deb-test.sh), then the whole suite in the VM for
 # both backends, once per kernel of CHECK_KERNELS (default "6.1 7.3"; the
-# oldest and the newest).
+# oldest and the newest), and on 6.1 the stress test (make vmtest-stress).
 # Each step's output goes to the terminal and to a log; the last line counts
 # the test cases of all steps:
 #   N passed, N failed, N skipped
@@ -50,6 +50,7 @@ step "debian packages" $make -s deb-test || true
 for kernel in ${CHECK_KERNELS:-6.1 7.3}; do
 	if [[ $kernel == 6.1 ]]; then
 		step "vm selftests" $make -s vmtest || true
+		step "vm stress" $make -s vmtest-stress || true
 	else
 		step "vm selftests $kernel" $make -s vmtest KVER="$kernel" || true
 	fi
