@@ -20,7 +20,7 @@
 #   KERNEL_IMAGE   kernel to boot (default /boot/vmlinuz-VER)
 #   MODULES_DIR    its modules tree (default /lib/modules/VER)
 #   PORTREDIR_KO   module to load (default kmod/portredir.ko of this clone)
-#   VM_TIMEOUT     seconds before the VM is killed (default 1800)
+#   VM_TIMEOUT     seconds before the VM is killed (default 3600)
 #   VM_MEMORY, VM_CPUS  guest size (default 1024 MiB, 2 CPUs)
 #   VM_APPEND      more kernel command line
 #   PORTREDIR_CACHE     cache directory (default ${XDG_CACHE_HOME:-/var/cache}/portredir)
@@ -34,7 +34,7 @@ project_dir=$(cd "$self_dir/../.." && pwd)
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 kver=${VM_KVER:-}
-timeout_secs=${VM_TIMEOUT:-1800}
+timeout_secs=${VM_TIMEOUT:-3600}
 load_module=1
 while [[ $# -gt 0 ]]; do
 	case $1 in
