@@ -46,14 +46,14 @@
  *   by the first change that needs them, in that change's transaction, and
  *   then stay: rules come and go as map elements, and flush empties the
  *   maps. restore alone replaces maps: it builds each one afresh under its
- *   other name (redir_tcp <-> redir_tcp_alt) and, in the same transaction,
- *   swaps the chain rules over to it and deletes the old map, because
- *   flushing and refilling a live map is not atomic on every kernel
- *   (nft_txn_renew()). The NAT expressions hold the namespace's conntrack
- *   reference; when the last of them goes (or the table), replies of
- *   established redirected connections are no longer translated back (the
- *   NAT pitfall in notes/vm-facts.md). Keeping them for the table's
- *   lifetime is what lets those connections survive del, flush and restore.
+ *   other name (redir_tcp <-> redir_tcp_alt), then swaps the chain rules
+ *   over to it, then deletes the old map, in three transactions, because
+ *   refilling a live map is not atomic on every kernel (nft_txn.h). The NAT
+ *   expressions hold the namespace's conntrack reference; when the last of
+ *   them goes (or the table), replies of established redirected
+ *   connections are no longer translated back (the NAT pitfall in
+ *   notes/vm-facts.md). Keeping them for the table's lifetime is what lets
+ *   those connections survive del, flush and restore.
  *
  * Consistency
  *
@@ -290,6 +290,7 @@ static int build_add(struct backend *b, struct nft_txn *txn,
 	const struct redir_rule *rule = arg;
 	size_t i;
 
+	nft_txn_retire(txn);	/* what an interrupted restore left */
 	for (i = 0; i < state->rules.len; i++) {
 		if (rules_overlap(rule, &state->rules.rules[i])) {
 			say_rule(b, "overlaps existing rule \"",
@@ -314,6 +315,7 @@ static int build_del(struct backend *b, struct nft_txn *txn,
 	const struct redir_rule *selector = arg;
 	size_t i;
 
+	nft_txn_retire(txn);
 	/* rule_compare() looks at the selector only, not at the target. */
 	for (i = 0; i < state->rules.len; i++)
 		if (!rule_compare(selector, &state->rules.rules[i]))
@@ -347,6 +349,7 @@ static int build_flush(struct backend *b, struct nft_txn *txn,
 	(void)b;
 	(void)state;
 	(void)arg;
+	nft_txn_retire(txn);
 	return nft_txn_flush(txn);
 }
 
@@ -388,19 +391,66 @@ static int compare_by_map(const void *pa, const void *pb)
 	return rule_compare(a, b);
 }
 
-static int build_replace(struct backend *b, struct nft_txn *txn,
-			 const struct nft_state *state, const void *arg)
+/* restore's steps (nft_txn.h), and the generation step 1 made. */
+struct restore_step {
+	const struct rule_list *rules;
+	uint32_t *staged_at;
+};
+
+static int build_stage(struct backend *b, struct nft_txn *txn,
+		       const struct nft_state *state, const void *arg)
 {
-	const struct rule_list *rules = arg;
+	const struct restore_step *step = arg;
 	size_t i;
-	int ret;
+	int ret = 0;
 
 	(void)b;
 	(void)state;
-	ret = nft_txn_renew(txn);
-	for (i = 0; !ret && i < rules->len; i++)
-		ret = nft_txn_add(txn, &rules->rules[i]);
+	nft_txn_retire(txn);	/* spares hold the names the new maps take */
+	nft_txn_stage(txn);
+	for (i = 0; !ret && i < step->rules->len; i++)
+		ret = nft_txn_add(txn, &step->rules->rules[i]);
+	*step->staged_at = nft_txn_genid_after(txn);
 	return ret;
+}
+
+/* The spares are step 1's only if nothing was committed since. */
+static int build_swap(struct backend *b, struct nft_txn *txn,
+		      const struct nft_state *state, const void *arg)
+{
+	const struct restore_step *step = arg;
+
+	(void)b;
+	if (state->genid != *step->staged_at)
+		return -ESTALE;
+	nft_txn_swap(txn);
+	return 0;
+}
+
+static int build_retire(struct backend *b, struct nft_txn *txn,
+			const struct nft_state *state, const void *arg)
+{
+	(void)b;
+	(void)state;
+	(void)arg;
+	nft_txn_retire(txn);
+	return 0;
+}
+
+static int restore_steps(struct backend *b, const struct rule_list *rules)
+{
+	uint32_t staged_at = 0;
+	struct restore_step step = { rules, &staged_at };
+	int attempt, ret = -ESTALE;
+
+	for (attempt = 0; attempt < NFT_ATTEMPTS && ret == -ESTALE; attempt++) {
+		ret = change(b, build_stage, &step, NFT_SCOPE_NONE, NULL);
+		if (!ret)
+			ret = change(b, build_swap, &step, NFT_SCOPE_NONE, NULL);
+	}
+	if (ret == -ESTALE)
+		return refuse(b, -EBUSY, "the nftables ruleset kept changing; try again");
+	return ret ? ret : change(b, build_retire, NULL, NFT_SCOPE_NONE, NULL);
 }
 
 static int nft_replace(struct backend *b, const struct rule_list *rules)
@@ -423,7 +473,7 @@ static int nft_replace(struct backend *b, const struct rule_list *rules)
 		qsort(checked.rules, checked.len, sizeof(*checked.rules),
 		      compare_by_map);
 	if (!ret)
-		ret = change(b, build_replace, &checked, NFT_SCOPE_NONE, NULL);
+		ret = restore_steps(b, &checked);
 	rule_list_free(&checked);
 	return ret;
 }

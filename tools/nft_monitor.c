@@ -14,6 +14,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/portredir.h>
+#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
@@ -26,8 +27,15 @@ enum { ADDED, DELETED };
 
 struct monitor {
 	struct nft_raw_list pending[NFT_MAP_COUNT][2];
+	/*
+	 * Elements of a map no chain rule looks up yet, which restore fills
+	 * in one transaction and swaps in with the next (nft_txn.h): held
+	 * until a rule looks the map up, dropped if it goes first.
+	 */
+	struct nft_raw_list held[NFT_MAP_IDS];
+	bool staged[NFT_MAP_IDS];
 	struct nft_raw_list scratch;
-	/* the table or a map went, elements unannounced: every old rule went */
+	/* the table or a chain rule went, elements unannounced: all rules went */
 	bool flushed;
 	monitor_fn fn;
 	void *arg;
@@ -45,20 +53,22 @@ static void forget(struct monitor *m)
 	m->flushed = false;
 }
 
-static void gather(struct monitor *m, const struct nlmsghdr *nlh, int op)
+static void forget_held(struct monitor *m)
 {
-	struct nft_raw_list *to;
-	int map;
+	unsigned int map;
+
+	for (map = 0; map < NFT_MAP_IDS; map++) {
+		m->held[map].len = 0;
+		m->staged[map] = false;
+	}
+}
+
+static void append(struct monitor *m, struct nft_raw_list *to,
+		   const struct nft_raw_list *from)
+{
 	size_t i;
 
-	m->scratch.len = 0;
-	map = nft_raw_parse(nlh, &m->scratch);
-	if (map == NFT_RAW_NOMEM)
-		m->err = -ENOMEM;
-	if (map < 0)
-		return;
-	to = &m->pending[map % NFT_MAP_COUNT][op];
-	for (i = 0; i < m->scratch.len; i++) {
+	for (i = 0; i < from->len; i++) {
 		if (to->len == to->cap) {
 			size_t cap = to->cap ? to->cap * 2 : 64;
 			void *grown = realloc(to->elems, cap * sizeof(*to->elems));
@@ -70,8 +80,24 @@ static void gather(struct monitor *m, const struct nlmsghdr *nlh, int op)
 			to->elems = grown;
 			to->cap = cap;
 		}
-		to->elems[to->len++] = m->scratch.elems[i];
+		to->elems[to->len++] = from->elems[i];
 	}
+}
+
+static void gather(struct monitor *m, const struct nlmsghdr *nlh, int op)
+{
+	int map;
+
+	m->scratch.len = 0;
+	map = nft_raw_parse(nlh, &m->scratch);
+	if (map == NFT_RAW_NOMEM)
+		m->err = -ENOMEM;
+	if (map < 0)
+		return;
+	if (op == ADDED && m->staged[map])
+		append(m, &m->held[map], &m->scratch);
+	else
+		append(m, &m->pending[map % NFT_MAP_COUNT][op], &m->scratch);
 }
 
 static void deliver_map(struct monitor *m, unsigned int map, int op)
@@ -120,23 +146,75 @@ static bool our_table(const struct nlmsghdr *nlh)
 	return ours;
 }
 
-/* A map of ours is deleted when restore swaps in a new one. */
-static bool our_map(const struct nlmsghdr *nlh)
+/* The map id named by a set message of our table, or -1. */
+static int our_map(const struct nlmsghdr *nlh)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	const char *table, *name;
-	bool ours = false;
+	int map = -1;
 
 	if (s && nftnl_set_nlmsg_parse(nlh, s) == 0) {
 		table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
 		name = nftnl_set_get_str(s, NFTNL_SET_NAME);
-		ours = table && !strcmp(table, NFT_TABLE_NAME) &&
-		       nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == NFPROTO_INET &&
-		       name && nft_map_by_name(name) >= 0;
+		if (table && !strcmp(table, NFT_TABLE_NAME) &&
+		    nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == NFPROTO_INET &&
+		    name)
+			map = nft_map_by_name(name);
 	}
 	if (s)
 		nftnl_set_free(s);
+	return map;
+}
+
+/*
+ * A rule of our table: 1, with the map id it looks up in @map (-1 for the
+ * loopback guard or a rule we did not write); 0 for any other rule.
+ */
+static int our_rule(const struct nlmsghdr *nlh, int *map)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	enum nft_chain_id chain;
+	unsigned int id;
+	const char *table;
+	char why[160];
+	int ours = 0;
+
+	*map = -1;
+	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0) {
+		table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+		ours = table && !strcmp(table, NFT_TABLE_NAME) &&
+		       nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_INET;
+		if (ours && !nft_rule_check(r, &id, &chain, why, sizeof(why)))
+			*map = (int)id;
+	}
+	if (r)
+		nftnl_rule_free(r);
 	return ours;
+}
+
+static void set_event(struct monitor *m, const struct nlmsghdr *nlh, bool add)
+{
+	int map = our_map(nlh);
+
+	if (map < 0)
+		return;
+	m->staged[map] = add;
+	m->held[map].len = 0;
+}
+
+static void rule_event(struct monitor *m, const struct nlmsghdr *nlh, bool add)
+{
+	int map;
+
+	if (!our_rule(nlh, &map))
+		return;
+	if (!add) {
+		m->flushed = true;
+	} else if (map >= 0 && m->staged[map]) {
+		append(m, &m->pending[map % NFT_MAP_COUNT][ADDED], &m->held[map]);
+		m->held[map].len = 0;
+		m->staged[map] = false;
+	}
 }
 
 static int event_cb(const struct nlmsghdr *nlh, void *arg)
@@ -157,9 +235,13 @@ static int event_cb(const struct nlmsghdr *nlh, void *arg)
 		if (our_table(nlh))
 			m->flushed = true;
 		break;
+	case NFT_MSG_NEWSET:
 	case NFT_MSG_DELSET:
-		if (our_map(nlh))
-			m->flushed = true;
+		set_event(m, nlh, NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWSET);
+		break;
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+		rule_event(m, nlh, NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE);
 		break;
 	case NFT_MSG_NEWGEN:
 		deliver(m);
@@ -180,6 +262,7 @@ static int listen_loop(struct nft_sock *s, struct monitor *m, char *error,
 		if (got < 0 && errno == ENOBUFS) {
 			/* The kernel dropped events: say so, and go on. */
 			forget(m);
+			forget_held(m);
 			m->fn(PORTREDIR_CMD_UNSPEC, NULL, m->arg);
 			continue;
 		}
@@ -218,6 +301,8 @@ int nft_monitor_run(monitor_fn fn, void *arg, char *error, size_t len)
 		nft_raw_free(&m->pending[map][ADDED]);
 		nft_raw_free(&m->pending[map][DELETED]);
 	}
+	for (map = 0; map < NFT_MAP_IDS; map++)
+		nft_raw_free(&m->held[map]);
 	nft_raw_free(&m->scratch);
 	free(m);
 	return ret;

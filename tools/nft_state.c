@@ -20,7 +20,8 @@
 
 struct read_ctx {
 	struct nft_state *state;
-	/* chain rules per map id: one map must not be looked up by two names */
+	/* map ids in the table, and their chain rules */
+	bool maps[NFT_MAP_IDS];
 	unsigned int rules[NFT_MAP_IDS][NFT_CHAIN_COUNT];
 	/* rules seen in chain prerouting, and whether the first was the guard */
 	unsigned int prerouting_rules;
@@ -64,21 +65,6 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-static void add_map(struct read_ctx *ctx, unsigned int id)
-{
-	unsigned int map = id % NFT_MAP_COUNT;
-	char name[NFT_MAP_NAME_MAX];
-
-	if (ctx->state->map[map]) {
-		snprintf(ctx->why, ctx->len, "it has map %s under two names",
-			 nft_map_name(map, name));
-		fail(ctx, -EPROTO);
-		return;
-	}
-	ctx->state->map[map] = true;
-	ctx->state->map_id[map] = id;
-}
-
 static int set_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct read_ctx *ctx = arg;
@@ -93,7 +79,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
 		if (nft_map_check(s, &map, ctx->why, ctx->len))
 			fail(ctx, -EPROTO);
 		else
-			add_map(ctx, map);
+			ctx->maps[map] = true;
 	}
 	nftnl_set_free(s);
 	return MNL_CB_OK;
@@ -198,6 +184,52 @@ static int table_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+static bool looked_up(const struct read_ctx *ctx, unsigned int id)
+{
+	int chain;
+
+	for (chain = 0; chain < NFT_CHAIN_COUNT; chain++)
+		if (ctx->rules[id][chain])
+			return true;
+	return false;
+}
+
+/*
+ * A map goes by the name its chain rules look up; a copy that no rule
+ * looks up, under either name, is its spare (see nft_txn.h).
+ */
+static int resolve_maps(struct read_ctx *ctx)
+{
+	char name[NFT_MAP_NAME_MAX];
+	unsigned int map, id, other;
+
+	for (map = 0; map < NFT_MAP_COUNT; map++) {
+		id = map;
+		other = nft_map_other_id(map);
+		if (ctx->maps[id] && ctx->maps[other] &&
+		    looked_up(ctx, id) == looked_up(ctx, other)) {
+			snprintf(ctx->why, ctx->len,
+				 "it has map %s under two names",
+				 nft_map_name(map, name));
+			return -EPROTO;
+		}
+		if (!ctx->maps[id] || looked_up(ctx, other)) {
+			id = other;
+			other = map;
+		}
+		if (!ctx->maps[id])
+			continue;
+		if (looked_up(ctx, id)) {
+			ctx->state->map[map] = true;
+			ctx->state->map_id[map] = id;
+			id = other;
+		}
+		ctx->state->spare[map] = ctx->maps[id];
+		ctx->state->spare_id[map] = id;
+	}
+	return 0;
+}
+
 /*
  * Chain prerouting starts with the guard, which a table of an older layout
  * lacks; every map needs its rule in each chain it serves, and no second one.
@@ -206,8 +238,11 @@ static int check_rules(struct read_ctx *ctx)
 {
 	char name[NFT_MAP_NAME_MAX];
 	unsigned int map, want;
-	int chain;
+	int chain, ret;
 
+	ret = resolve_maps(ctx);
+	if (ret)
+		return ret;
 	if (ctx->state->chain[NFT_CHAIN_PREROUTING] && !ctx->guard) {
 		snprintf(ctx->why, ctx->len,
 			 "chain prerouting does not start with `ip daddr 127.0.0.0/8 return`");

@@ -16,6 +16,12 @@ struct nft_state {
 	bool chain[NFT_CHAIN_COUNT];
 	bool map[NFT_MAP_COUNT];	/* the map and its chain rules */
 	unsigned int map_id[NFT_MAP_COUNT];	/* the name it goes by */
+	/*
+	 * A copy of the map that no chain rule looks up: restore fills one,
+	 * swaps the rules over to it, then deletes the old one (nft_txn.h).
+	 */
+	bool spare[NFT_MAP_COUNT];
+	unsigned int spare_id[NFT_MAP_COUNT];
 	/* the handles of the chain rules that look each map up */
 	uint64_t handle[NFT_MAP_COUNT][NFT_CHAIN_COUNT];
 	struct rule_list rules;		/* sorted */
