@@ -309,13 +309,14 @@ static void put_map_del(struct nft_txn *txn, unsigned int map)
  * kernel: 6.1's rbtree lookup, meeting an element equal to the key that is
  * inactive in the current generation (the new one before the commit, the
  * flushed one after), descends left only and can miss the active element
- * with that key. A fresh map filled and looked up in the same transaction
- * is not either: on 6.18 the packet path of an interval map is rebuilt at
- * the end of the commit, after the new generation has begun, and lookups
- * in between find nothing (one restore of 1,001 elements in 12 to 25
- * sent a connection under way to no rule). Nor may the old map go with the swap: a chain walk keeps the
- * generation it began in, but a lookup checks elements against the
- * current one, and deleting a map deactivates its elements.
+ * with that key. Nor is filling a fresh map and looking it up in one
+ * transaction: a pipapo set (our _dev maps) swaps in its new lookup data
+ * at the end of the commit, after the new generation has begun, and on
+ * 6.18 plain interval maps behaved the same way: one restore of 1,001
+ * elements in 12 to 25 sent a connection under way to no rule. Nor may
+ * the old map go with the swap: a chain walk keeps the generation it
+ * began in, but a lookup checks elements against the current one, and
+ * deleting a map deactivates its elements.
  */
 void nft_txn_stage(struct nft_txn *txn)
 {
