@@ -2079,7 +2079,10 @@ expect_ynl_lines() {
 }
 
 # ynl_monitor NS OUT: the monitor group through ynl's library, in NS: one
-# JSON line per notification into OUT after a "ready" line, until a flush.
+# JSON line per notification into OUT after a "ready" line, until a flush
+# or 300 s. The limit is in time, not in polls: 600 polls of 0.1 s could
+# end before the scenario's ynl and CLI commands did on a loaded emulator
+# (it failed so once, "heard no flush").
 ynl_monitor() {
 	ip netns exec "$1" python3 -c '
 import json, sys, time
@@ -2088,7 +2091,8 @@ from lib import YnlFamily
 ynl = YnlFamily(sys.argv[2], sys.argv[1] + "/Documentation/netlink/genetlink-legacy.yaml")
 ynl.ntf_subscribe("monitor")
 print("ready", flush=True)
-for _ in range(600):
+deadline = time.monotonic() + 300
+while time.monotonic() < deadline:
     ynl.check_ntf()
     while ynl.async_msg_queue:
         msg = ynl.async_msg_queue.pop(0)
