@@ -391,30 +391,56 @@ static int compare_by_map(const void *pa, const void *pb)
 	return rule_compare(a, b);
 }
 
-/* restore's steps (nft_txn.h), and the generation step 1 made. */
+/* restore's steps (nft_txn.h). */
 struct restore_step {
 	const struct rule_list *rules;
-	uint32_t *staged_at;
+	size_t batch_max;	/* bytes one transaction may take */
+	size_t *next;		/* the first rule not sent yet */
+	uint32_t *staged_at;	/* the generation the last step made */
 };
+
+/* Adds rules from the next one on, as many as one transaction can take. */
+static int put_rules(struct nft_txn *txn, const struct restore_step *step)
+{
+	size_t i = *step->next;
+	int ret = 0;
+
+	for (; !ret && i < step->rules->len; i++) {
+		if (i > *step->next && nft_txn_bytes(txn) >= step->batch_max)
+			break;
+		ret = nft_txn_add(txn, &step->rules->rules[i]);
+	}
+	*step->next = i;
+	*step->staged_at = nft_txn_genid_after(txn);
+	return ret;
+}
 
 static int build_stage(struct backend *b, struct nft_txn *txn,
 		       const struct nft_state *state, const void *arg)
 {
 	const struct restore_step *step = arg;
-	size_t i;
-	int ret = 0;
 
 	(void)b;
 	(void)state;
 	nft_txn_retire(txn);	/* spares hold the names the new maps take */
 	nft_txn_stage(txn);
-	for (i = 0; !ret && i < step->rules->len; i++)
-		ret = nft_txn_add(txn, &step->rules->rules[i]);
-	*step->staged_at = nft_txn_genid_after(txn);
-	return ret;
+	*step->next = 0;
+	return put_rules(txn, step);
 }
 
-/* The spares are step 1's only if nothing was committed since. */
+/* The spares are ours only if nothing was committed since our last step. */
+static int build_fill(struct backend *b, struct nft_txn *txn,
+		      const struct nft_state *state, const void *arg)
+{
+	const struct restore_step *step = arg;
+
+	(void)b;
+	if (state->genid != *step->staged_at)
+		return -ESTALE;
+	nft_txn_fill(txn);
+	return put_rules(txn, step);
+}
+
 static int build_swap(struct backend *b, struct nft_txn *txn,
 		      const struct nft_state *state, const void *arg)
 {
@@ -439,12 +465,16 @@ static int build_retire(struct backend *b, struct nft_txn *txn,
 
 static int restore_steps(struct backend *b, const struct rule_list *rules)
 {
+	size_t next = 0;
 	uint32_t staged_at = 0;
-	struct restore_step step = { rules, &staged_at };
+	struct restore_step step = { rules, nft_sock_batch_max(sock_of(b)),
+				     &next, &staged_at };
 	int attempt, ret = -ESTALE;
 
 	for (attempt = 0; attempt < NFT_ATTEMPTS && ret == -ESTALE; attempt++) {
 		ret = change(b, build_stage, &step, NFT_SCOPE_NONE, NULL);
+		while (!ret && next < rules->len)
+			ret = change(b, build_fill, &step, NFT_SCOPE_NONE, NULL);
 		if (!ret)
 			ret = change(b, build_swap, &step, NFT_SCOPE_NONE, NULL);
 	}

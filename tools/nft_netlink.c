@@ -237,6 +237,28 @@ bool nft_batch_empty(const struct nft_batch *b)
 	return !b->messages;
 }
 
+size_t nft_batch_bytes(struct nft_batch *b)
+{
+	size_t len = nftnl_batch_buffer_len(b->pages);
+	int full = nftnl_batch_iovec_len(b->pages) - (len ? 1 : 0);
+
+	/* A full page holds a little more than NFT_BATCH_PAGE. */
+	return (size_t)full * NFT_BATCH_PAGE + len;
+}
+
+size_t nft_sock_batch_max(struct nft_sock *s)
+{
+	int size = INT32_MAX / 2;
+	socklen_t len = sizeof(size);
+
+	enlarge_buffer(s, SO_SNDBUFFORCE, SO_SNDBUF, size);
+	if (getsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_SNDBUF, &size,
+		       &len) < 0 || size < 0)
+		return 0;
+	/* Half: the pages of a batch may run over their size a little. */
+	return (size_t)size / 2;
+}
+
 /* The kernel's explanation (extack), when it gave one. */
 static void read_extack(const struct nlmsghdr *nlh, char *msg, size_t len)
 {

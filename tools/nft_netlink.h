@@ -32,6 +32,13 @@ int nft_sock_request(struct nft_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 /* The ruleset generation: it changes with every committed transaction. */
 int nft_sock_genid(struct nft_sock *s, uint32_t *genid);
 
+/*
+ * The largest batch the socket can send, its send buffer raised as far as
+ * it may be: the kernel takes a batch as one message, and only the initial
+ * namespace's CAP_NET_ADMIN raises the buffer past net.core.wmem_max.
+ */
+size_t nft_sock_batch_max(struct nft_sock *s);
+
 /* Why a batch failed: the errno, what the failing message did, extack. */
 struct nft_batch_error {
 	int err;
@@ -57,6 +64,8 @@ struct nlmsghdr *nft_batch_put(struct nft_batch *b, uint16_t type,
 void nft_batch_next(struct nft_batch *b);
 /* Has the batch any message besides begin and end? */
 bool nft_batch_empty(const struct nft_batch *b);
+/* About how many bytes the batch takes so far. */
+size_t nft_batch_bytes(struct nft_batch *b);
 
 /* Sends the batch; 0, or a negative errno with @error filled in. */
 int nft_batch_commit(struct nft_sock *s, struct nft_batch *b,

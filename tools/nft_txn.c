@@ -21,6 +21,7 @@
  * Elements per message: the element list is one attribute, whose length
  * is 16 bits; our largest element takes about 120 bytes.
  */
+#define NFT_ELEM_MAX_BYTES	128
 #define NFT_ELEMS_PER_MSG	256
 
 int nft_txn_begin(struct nft_txn *txn, const struct nft_state *state)
@@ -72,6 +73,7 @@ static void send_pending(struct nft_txn *txn)
 	nft_batch_next(txn->batch);
 	nftnl_set_free(txn->pending);
 	txn->pending = NULL;
+	txn->pending_count = 0;
 }
 
 static int open_pending(struct nft_txn *txn)
@@ -329,6 +331,18 @@ void nft_txn_stage(struct nft_txn *txn)
 			put_map(txn, nft_map_other_id(txn->map_id[map]));
 }
 
+void nft_txn_fill(struct nft_txn *txn)
+{
+	unsigned int map;
+
+	send_pending(txn);
+	txn->staging = true;
+	for (map = 0; map < NFT_MAP_COUNT; map++) {
+		txn->map[map] = txn->spare[map];
+		txn->map_id[map] = txn->spare[map] ? txn->spare_id[map] : map;
+	}
+}
+
 void nft_txn_swap(struct nft_txn *txn)
 {
 	unsigned int map, old;
@@ -371,6 +385,12 @@ static void wait_for_chain_walks(void)
 
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
 		nanosleep(&pause, NULL);
+}
+
+size_t nft_txn_bytes(struct nft_txn *txn)
+{
+	return nft_batch_bytes(txn->batch) +
+	       txn->pending_count * NFT_ELEM_MAX_BYTES;
 }
 
 uint32_t nft_txn_genid_after(struct nft_txn *txn)

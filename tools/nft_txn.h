@@ -42,19 +42,24 @@ int nft_txn_flush(struct nft_txn *txn);
  * restore in three transactions. A map whose elements change in a
  * transaction may miss keys it holds before and after, between the
  * generation's start and the end of the commit (nft_txn.c), so:
- *  1. nft_txn_stage(), then nft_txn_add() of every rule: a spare copy of
- *     each map, filled, that no chain rule looks up yet;
+ *  1. nft_txn_stage(), then nft_txn_add() of the rules: a spare copy of
+ *     each map, filled, that no chain rule looks up yet; nft_txn_fill()
+ *     and more nft_txn_add() go on filling them in further transactions,
+ *     when the rules take more than one socket can send at once;
  *  2. nft_txn_swap(): the chain rules move to the spares, all at once; no
  *     element changes;
  *  3. nft_txn_retire(): the old maps, spares now, go.
  */
 void nft_txn_stage(struct nft_txn *txn);
+void nft_txn_fill(struct nft_txn *txn);
 void nft_txn_swap(struct nft_txn *txn);
 /*
  * Deletes the spare maps. Its commit first waits until no packet can still
  * be walking the chains as they were when a spare was last looked up.
  */
 void nft_txn_retire(struct nft_txn *txn);
+/* About how many bytes the transaction takes so far. */
+size_t nft_txn_bytes(struct nft_txn *txn);
 /* The ruleset's generation once the transaction is committed. */
 uint32_t nft_txn_genid_after(struct nft_txn *txn);
 /* 0 also when there was nothing to send. */
