@@ -1843,7 +1843,11 @@ TEST_F(api, replace_is_atomic)
 	ASSERT_EQ(0, dump_rules(&self->nl, self->m, &d));
 	EXPECT_EQ(0, d.count);
 }
-TEST_F(api, replace_full_table)
+/*
+ * This one, transaction_loads_a_full_table and port_budget load full tables:
+ * over the harness's default 30 s under KASAN.
+ */
+TEST_F_TIMEOUT(api, replace_full_table, 300)
 {
 	int size = MSG_SIZE;
 	struct dump d;
@@ -2582,7 +2586,7 @@ static int budget_message_is(const char *got, const char *kind,
 }
 
 /* A full table over messages that fit the default socket buffer. */
-TEST_F(api, transaction_loads_a_full_table)
+TEST_F_TIMEOUT(api, transaction_loads_a_full_table, 300)
 {
 	struct rule sctp = { .proto = IPPROTO_SCTP, .port_min = 1, .to_min = 2 };
 	struct dump d;
@@ -2694,7 +2698,7 @@ TEST_F(api, transaction_refused_rule_discards_it)
 	EXPECT_EQ(80, d.last.port_min);
 }
 
-TEST_F(api, port_budget)
+TEST_F_TIMEOUT(api, port_budget, 300)
 {
 	/* four 1-65535 rules that do not overlap: 262140 of 262144 ports */
 	struct rule r = { .proto = IPPROTO_TCP, .port_min = 1, .port_max = 65535,
