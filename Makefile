@@ -215,9 +215,19 @@ vmtest-debug: tools selftests
 	$(STRESS_APPEND) VM_TIMEOUT=$${VM_TIMEOUT:-3600} scripts/kernels.sh run $(DEBUG_LANE) -- \
 		sh -c '$(VM_DEBUG_SUITE)'
 
+# Then the steering scenarios, the module back in after the stress test's
+# rmmod: their hook calls into nf_tproxy and the socket lookups, which only
+# this kernel checks for lock and RCU misuse.
+DEBUG_SCENARIOS = steer_inbound_and_local steer_ranges_and_selectors \
+	steer_without_listener steer_syn_cookies steer_fast_open \
+	steer_reuseport_group steer_reuses_time_wait steer_established_survive \
+	steer_shows_mode steer_refused
+
 VM_DEBUG_SUITE = rc=0; \
 	BACKEND=kmod make -s -C selftests run_tests TEST_PROGS= || rc=1; \
 	STRESS_SECONDS=$(STRESS_SECONDS) selftests/stress.sh || rc=1; \
+	{ [ -d /sys/module/portredir ] || insmod "$$PORTREDIR_KO"; } && \
+	BACKEND=kmod selftests/portredir.sh $(DEBUG_SCENARIOS) || rc=1; \
 	exit $$rc
 
 .PHONY: module-all vmtest-all vmtest-debug
