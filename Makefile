@@ -227,7 +227,7 @@ VM_DEBUG_SUITE = rc=0; \
 	BACKEND=kmod make -s -C selftests run_tests TEST_PROGS= || rc=1; \
 	STRESS_SECONDS=$(STRESS_SECONDS) selftests/stress.sh || rc=1; \
 	{ [ -d /sys/module/portredir ] || insmod "$$PORTREDIR_KO"; } && \
-	BACKEND=kmod selftests/portredir.sh $(DEBUG_SCENARIOS) || rc=1; \
+	BACKEND=kmod selftests/portredir.sh $(DEBUG_SCENARIOS) 2>&1 || rc=1; \
 	exit $$rc
 
 .PHONY: module-all vmtest-all vmtest-debug

@@ -9,8 +9,9 @@
 #           modules are built in a trixie root made with debootstrap
 #   6.1-debug  Debian's linux-source-6.1 built here with KASAN, lockdep,
 #           PROVE_RCU, DEBUG_ATOMIC_SLEEP and kmemleak (scripts/debug.config);
-#           about 12 minutes to build on two cores, and the suite runs
-#           several times slower under it. Not part of `matrix` by default.
+#           53 minutes of CPU to build (42 on two cores next to one test
+#           VM), and the suite runs several times slower under it. Not part
+#           of `matrix` by default.
 # Lanes other than 6.1 come from Debian's archive by package name, through
 # the mirror the host's debian.sources already names, and are unpacked (not
 # installed) into $PORTREDIR_CACHE/kernels, outside the clone: once a lane is
@@ -26,6 +27,8 @@
 #                                             or modpost warning fails
 #   scripts/kernels.sh run LANE [ARGS]        selftests/vm/run.sh ARGS, booting
 #                                             LANE with the module built for it
+#   scripts/kernels.sh cached 6.1-debug       exit 0 if the debug kernel of
+#                                             the current configuration is built
 #   scripts/kernels.sh build-all              build every lane, with sparse
 #                                             where Debian's sparse can parse
 #                                             the headers (not 7.3's)
@@ -238,19 +241,26 @@ prepare_trixie_lane() {
 # 6.1-debug: built from the kernel source package, in place under the
 # cache (a kernel tree does not survive being moved); .done marks a tree
 # that is whole. The tree's name follows the configuration it was made from.
+debug_src=/usr/src/linux-source-6.1.tar.xz
+
+debug_tree() {
+	local key
+	key=$(cat "$project_dir/selftests/config" "$self_dir/debug.config" \
+		<(stat -c '%s %Y' "$debug_src") | sha256sum | cut -c1-12)
+	echo "$kernels_dir/6.1-debug-$key"
+}
+
 prepare_debug_lane() {
-	local src=/usr/src/linux-source-6.1.tar.xz key tree
+	local src=$debug_src tree
 	[[ -r $src ]] || die "6.1-debug: no $src (run 'make deps')"
-	key=$(cat "$project_dir/selftests/config" "$self_dir/debug.config" <(stat -c '%s %Y' "$src") |
-		sha256sum | cut -c1-12)
-	tree=$kernels_dir/6.1-debug-$key
+	tree=$(debug_tree)
 	if [[ ! -e $tree/.done ]]; then
 		need_root "building the debug kernel"
 		ensure_host_packages flex bison libelf-dev bc
 		rm -rf "$tree"
 		mkdir -p "$tree"
 		scratch=$tree
-		say "6.1-debug: unpacking and building $src (about 12 minutes)"
+		say "6.1-debug: unpacking and building $src (about half an hour on two idle cores)"
 		tar -xJf "$src" -C "$tree"
 		(
 			cd "$tree/linux-source-6.1"
@@ -429,6 +439,11 @@ run)
 		PORTREDIR_KO=${PORTREDIR_KO:-$project_dir/.build/kernels/$lane/kmod/portredir.ko} \
 		exec "$project_dir/selftests/vm/run.sh" --kver "$lane_kver" "$@"
 	;;
+cached)
+	# Whether the debug kernel of the current configuration is built.
+	[[ $# == 1 && $1 == 6.1-debug ]] || die "usage: kernels.sh cached 6.1-debug"
+	[[ -r $debug_src && -e $(debug_tree)/.done ]]
+	;;
 build-all)
 	for lane in "${lanes[@]}"; do
 		build_lane "$lane" C=2
@@ -439,6 +454,6 @@ matrix)
 	run_matrix "$@"
 	;;
 *)
-	die "usage: kernels.sh list | env LANE | build LANE [VAR=VALUE...] | run LANE [ARGS...] | build-all | matrix [LANE...]"
+	die "usage: kernels.sh list | env LANE | build LANE [VAR=VALUE...] | run LANE [ARGS...] | cached 6.1-debug | build-all | matrix [LANE...]"
 	;;
 esac
