@@ -201,9 +201,10 @@ module-all:
 vmtest-all: tools selftests
 	scripts/kernels.sh matrix $(KERNELS)
 
-# The 6.1-debug lane (KASAN, lockdep, PROVE_RCU, kmemleak): the C API tests
-# and the stress test in one boot, then guest.sh's kmemleak scans. The
-# kernel is built once (about 12 minutes) and cached by scripts/kernels.sh.
+# The 6.1-debug lane (KASAN, lockdep, PROVE_RCU, kmemleak): the C API tests,
+# the stress test and the steering scenarios in one boot, then guest.sh's
+# kmemleak scans. The kernel is built once (53 minutes of CPU) and cached
+# by scripts/kernels.sh.
 # The stress test runs outside the kselftest runner, whose per-program
 # timeout (selftests/settings) it could pass under KASAN: the VM's own
 # timeout bounds it, doubled for this kernel. DEBUG_LANE=6.1 runs the same
