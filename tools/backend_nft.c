@@ -428,8 +428,12 @@ static int build_stage(struct backend *b, struct nft_txn *txn,
 	return put_rules(txn, step);
 }
 
-/* The spares are ours only if nothing was committed since our last step. */
-static int build_fill(struct backend *b, struct nft_txn *txn,
+/*
+ * After step 1: the next part of the rules while some are left, then the
+ * swap. The spares are ours only if nothing was committed since our last
+ * step.
+ */
+static int build_next(struct backend *b, struct nft_txn *txn,
 		      const struct nft_state *state, const void *arg)
 {
 	const struct restore_step *step = arg;
@@ -437,18 +441,10 @@ static int build_fill(struct backend *b, struct nft_txn *txn,
 	(void)b;
 	if (state->genid != *step->staged_at)
 		return -ESTALE;
-	nft_txn_fill(txn);
-	return put_rules(txn, step);
-}
-
-static int build_swap(struct backend *b, struct nft_txn *txn,
-		      const struct nft_state *state, const void *arg)
-{
-	const struct restore_step *step = arg;
-
-	(void)b;
-	if (state->genid != *step->staged_at)
-		return -ESTALE;
+	if (*step->next < step->rules->len) {
+		nft_txn_fill(txn);
+		return put_rules(txn, step);
+	}
 	nft_txn_swap(txn);
 	return 0;
 }
@@ -474,9 +470,9 @@ static int restore_steps(struct backend *b, const struct rule_list *rules)
 	for (attempt = 0; attempt < NFT_ATTEMPTS && ret == -ESTALE; attempt++) {
 		ret = change(b, build_stage, &step, NFT_SCOPE_NONE, NULL);
 		while (!ret && next < rules->len)
-			ret = change(b, build_fill, &step, NFT_SCOPE_NONE, NULL);
-		if (!ret)
-			ret = change(b, build_swap, &step, NFT_SCOPE_NONE, NULL);
+			ret = change(b, build_next, &step, NFT_SCOPE_NONE, NULL);
+		if (!ret)	/* all sent: the swap */
+			ret = change(b, build_next, &step, NFT_SCOPE_NONE, NULL);
 	}
 	if (ret == -ESTALE)
 		return refuse(b, -EBUSY, "the nftables ruleset kept changing; try again");
