@@ -137,6 +137,12 @@ int nft_map_by_name(const char *name)
 	return -1;
 }
 
+bool nft_table_ours(const char *table, uint32_t family)
+{
+	return table && !strcmp(table, NFT_TABLE_NAME) &&
+	       family == NFPROTO_INET;
+}
+
 bool nft_map_in_chain(unsigned int map, enum nft_chain_id chain)
 {
 	struct nft_map_class c;

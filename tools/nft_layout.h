@@ -16,6 +16,9 @@ struct nftnl_table;
 /* What the nft backend builds; backend_nft.c describes the layout. */
 #define NFT_TABLE_NAME		"portredir"
 
+/* Whether an object of @table, in @family, is of our table. */
+bool nft_table_ours(const char *table, uint32_t family);
+
 enum nft_chain_id {
 	NFT_CHAIN_PREROUTING,
 	NFT_CHAIN_OUTPUT,

@@ -138,8 +138,8 @@ static bool our_table(const struct nlmsghdr *nlh)
 
 	if (t && nftnl_table_nlmsg_parse(nlh, t) == 0) {
 		name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
-		ours = name && !strcmp(name, NFT_TABLE_NAME) &&
-		       nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET;
+		ours = nft_table_ours(name,
+				      nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY));
 	}
 	if (t)
 		nftnl_table_free(t);
@@ -156,9 +156,8 @@ static int our_map(const struct nlmsghdr *nlh)
 	if (s && nftnl_set_nlmsg_parse(nlh, s) == 0) {
 		table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
 		name = nftnl_set_get_str(s, NFTNL_SET_NAME);
-		if (table && !strcmp(table, NFT_TABLE_NAME) &&
-		    nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == NFPROTO_INET &&
-		    name)
+		if (nft_table_ours(table,
+				   nftnl_set_get_u32(s, NFTNL_SET_FAMILY)) && name)
 			map = nft_map_by_name(name);
 	}
 	if (s)
@@ -182,8 +181,8 @@ static int our_rule(const struct nlmsghdr *nlh, int *map)
 	*map = -1;
 	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0) {
 		table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
-		ours = table && !strcmp(table, NFT_TABLE_NAME) &&
-		       nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_INET;
+		ours = nft_table_ours(table,
+				      nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY));
 		if (ours && !nft_rule_check(r, &id, &chain, why, sizeof(why)))
 			*map = (int)id;
 	}

@@ -39,12 +39,6 @@ static int fail(struct read_ctx *ctx, int err)
 	return MNL_CB_OK;
 }
 
-static bool ours(const char *table, uint32_t family)
-{
-	return table && !strcmp(table, NFT_TABLE_NAME) &&
-	       family == NFPROTO_INET;
-}
-
 static int chain_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct read_ctx *ctx = arg;
@@ -54,7 +48,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg)
 	if (!c)
 		return fail(ctx, -ENOMEM);
 	if (!ctx->err && nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
-	    ours(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+	    nft_table_ours(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
 		 nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY))) {
 		if (nft_chain_check(c, &id, ctx->why, ctx->len))
 			fail(ctx, -EPROTO);
@@ -74,7 +68,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
 	if (!s)
 		return fail(ctx, -ENOMEM);
 	if (!ctx->err && nftnl_set_nlmsg_parse(nlh, s) == 0 &&
-	    ours(nftnl_set_get_str(s, NFTNL_SET_TABLE),
+	    nft_table_ours(nftnl_set_get_str(s, NFTNL_SET_TABLE),
 		 nftnl_set_get_u32(s, NFTNL_SET_FAMILY))) {
 		if (nft_map_check(s, &map, ctx->why, ctx->len))
 			fail(ctx, -EPROTO);
@@ -133,7 +127,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	if (!r)
 		return fail(ctx, -ENOMEM);
 	if (!ctx->err && nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
-	    ours(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
+	    nft_table_ours(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
 		 nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY)))
 		check_rule(ctx, r);
 	nftnl_rule_free(r);
