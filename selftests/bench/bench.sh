@@ -52,9 +52,6 @@ fresh_ns() {
 
 in_ns() { ip netns exec $NS "$@"; }
 
-# rate PORT: connections/s to PORT, accepted on 8080
-rate() { in_ns "$RATE" 127.0.0.1 "$1" 8080 "$COUNT" | awk '{print $2}'; }
-
 seconds() {
 	local start end
 	start=$(date +%s.%N)
