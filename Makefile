@@ -172,16 +172,21 @@ demo-run: module tools
 .PHONY: deps spec selftests vmtest vmtest-stress check demo demo-run
 
 # --- benchmarks ------------------------------------------------------------
-# Ratios measured side by side in one VM boot; see selftests/bench/bench.sh.
-BENCH_RATE := selftests/bench/connect_rate
+# One VM boot, every figure side by side in it (bench/bench.sh), written
+# under bench/results/ with a plot (bench/run.sh). QUICK=1 for the short run.
+# As with demo, deps first: gnuplot may be missing on a fresh machine.
+BENCH_NET := bench/netbench
 
-$(BENCH_RATE): selftests/bench/connect_rate.c
+$(BENCH_NET): bench/netbench.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
-bench: module tools $(BENCH_RATE)
-	$(VM_RUN) -- selftests/bench/bench.sh
+bench: deps
+	$(MAKE) bench-run
 
-.PHONY: bench
+bench-run: module tools $(BENCH_NET)
+	QUICK=$(QUICK) bench/run.sh --kver $(VM_KVER)
+
+.PHONY: bench bench-run
 
 # --- kernels -------------------------------------------------------------
 # The kernels the module is held to, fetched from Debian's archive and cached

@@ -13,7 +13,7 @@ packages=(
 	cpio busybox-static qemu-system-x86
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	sparse xz-utils python3-yaml python3-jsonschema man-db
-	clang python3
+	clang python3 gnuplot-nox
 	debhelper dh-dkms dkms fakeroot dpkg-dev debootstrap
 )
 # ynl and the kernel's netlink schemas (`make spec`, the ynl selftest) come
