@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "message.h"
+#include "output/message.h"
+#include "verbs/command.h"
 
 #define PORTREDIR_VERSION "0.1.0"
 
