@@ -32,6 +32,8 @@ int cmd_monitor(const struct options *options, int argc, char **argv);
 int cmd_status(const struct options *options, int argc, char **argv);
 int cmd_ports(const struct options *options, int argc, char **argv);
 
+/* The steps verbs share, in command.c. */
+
 /* Opens the chosen backend, or says why not; returns an exit status. */
 int open_backend(const struct options *options, struct backend *b);
 
