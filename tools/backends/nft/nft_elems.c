@@ -20,8 +20,6 @@
 #include "backends/nft/nft_elems.h"
 #include "backends/nft/nft_layout.h"
 
-#define NFT_PORT_LEN		2
-#define NFT_DEV_KEY_LEN		(IFNAMSIZ + 4)
 #define TAG_FORMAT		"part of %hu-%hu to %hu-%hu"
 
 void nft_raw_free(struct nft_raw_list *raw)

@@ -27,9 +27,6 @@
 #define NFT_TYPE_INET_SERVICE	13
 #define NFT_TYPE_IFNAME		41
 #define NFT_TYPE_BITS		6
-#define NFT_PORT_LEN		2
-/* A concatenation puts every field in its own 32-bit register. */
-#define NFT_DEV_KEY_LEN		(IFNAMSIZ + 4)
 
 static const struct {
 	uint8_t proto;

@@ -2,6 +2,7 @@
 #ifndef NFT_LAYOUT_H
 #define NFT_LAYOUT_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,14 @@ struct nft_map_class {
 
 #define NFT_MAP_COUNT		36
 #define NFT_MAP_NAME_MAX	32
+
+/*
+ * A map's key is a port, or in the _dev maps an interface name and a port;
+ * its value is a port. A concatenation puts every field in its own 32-bit
+ * register, so the port of a _dev key takes 4 bytes.
+ */
+#define NFT_PORT_LEN		2
+#define NFT_DEV_KEY_LEN		(IFNAMSIZ + 4)
 
 /*
  * Each map goes by one of two names (redir_tcp, redir_tcp_alt): restore
