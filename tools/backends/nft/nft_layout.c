@@ -4,6 +4,7 @@
  * kernel returns is recognised as ours. One builder serves both, so the
  * check cannot drift from what we create.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,11 @@ static const struct {
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One map for each protocol, family and direction: map_split() below. */
+static_assert(NFT_MAP_COUNT ==
+	      COUNT(protos) * COUNT(families) * COUNT(directions),
+	      "NFT_MAP_COUNT counts the maps the tables above make");
 
 static const struct {
 	const char *name;

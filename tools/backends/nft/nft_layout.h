@@ -38,6 +38,7 @@ struct nft_map_class {
 	bool dev;
 };
 
+/* protocols x family masks x directions, 3 x 3 x 4: nft_layout.c checks it */
 #define NFT_MAP_COUNT		36
 #define NFT_MAP_NAME_MAX	32
 
