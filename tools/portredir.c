@@ -12,8 +12,6 @@
 #include "output/message.h"
 #include "verbs/command.h"
 
-#define PORTREDIR_VERSION "0.1.0"
-
 struct command {
 	const char *name;
 	command_fn fn;
