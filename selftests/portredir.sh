@@ -1111,8 +1111,8 @@ nft_listing_reads_back() {
 }
 
 # An interrupted restore leaves, from its first step, a filled map that no
-# chain rule looks up yet (tools/nft_txn.h). Commands go on as if it were
-# not there, and the next change deletes it.
+# chain rule looks up yet (tools/backends/nft/nft_txn.h). Commands go on as
+# if it were not there, and the next change deletes it.
 nft_restore_leftovers() {
 	[[ $BACKEND == nft ]] || skip "the module's table has no maps"
 	setup_topology

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The dispatcher: the global options, then the verb named by the table
+ * below. What the verbs share is theirs, in verbs/command.c.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
-#include "message.h"
-
-#define PORTREDIR_VERSION "0.1.0"
+#include "output/message.h"
+#include "verbs/command.h"
 
 struct command {
 	const char *name;
@@ -84,48 +86,6 @@ static int cmd_help(const struct options *options, int argc, char **argv)
 		return expect_no_arguments("help", argc, argv);
 	print_usage(stdout);
 	return STATUS_OK;
-}
-
-int expect_no_arguments(const char *verb, int argc, char **argv)
-{
-	if (!argc)
-		return STATUS_OK;
-	return usage_error("unexpected \"%s\" (\"%s\" takes no arguments)",
-			   argv[0], verb);
-}
-
-int open_backend(const struct options *options, struct backend *b)
-{
-	if (!backend_open(b, options->backend)) {
-		b->keep_conntrack = options->keep_conntrack;
-		return STATUS_OK;
-	}
-	return failure("%s", b->error);
-}
-
-int show_rules(const struct options *options, const char *verb,
-	       const char *failure, int argc, char **argv, show_rules_fn show)
-{
-	struct rule_list rules = { 0 };
-	struct backend b;
-	int status, err;
-
-	status = expect_no_arguments(verb, argc, argv);
-	if (!status)
-		status = open_backend(options, &b);
-	if (status)
-		return status;
-
-	err = backend_list(&b, &rules);
-	if (err) {
-		status = operation_failed(&b, err, "%s", failure);
-	} else {
-		rule_list_sort(&rules);
-		show(options, &b, &rules);
-	}
-	rule_list_free(&rules);
-	backend_close(&b);
-	return status;
 }
 
 /* Edit distance, for "did you mean"; words longer than 31 are far anyway. */

@@ -8,8 +8,8 @@
 #include <libnftnl/set.h>
 #include <libmnl/libmnl.h>
 
-#include "../nft_elems.h"
-#include "../nft_layout.h"
+#include "backends/nft/nft_elems.h"
+#include "backends/nft/nft_layout.h"
 #include "nft_round_trip.h"
 
 /*

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "../rule.h"
+#include "rules/rule.h"
 
 /*
  * Writes @rules, map by map, as the elements of one NEWSETELEM message per

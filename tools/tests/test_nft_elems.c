@@ -10,10 +10,10 @@
 
 #include <linux/portredir.h>
 
-#include "../nft_elems.h"
-#include "../nft_layout.h"
-#include "../rule.h"
+#include "backends/nft/nft_elems.h"
+#include "backends/nft/nft_layout.h"
 #include "nft_round_trip.h"
+#include "rules/rule.h"
 #include "tap.h"
 
 static struct redir_rule make_rule(uint8_t proto, uint16_t lo, uint16_t hi,

@@ -11,7 +11,7 @@
 
 #include <linux/portredir.h>
 
-#include "../parse.h"
+#include "rules/parse.h"
 #include "tap.h"
 
 /* Parses @line as the words of a rule (what follows "add" or "del"). */

@@ -14,7 +14,7 @@
 
 #include <linux/portredir.h>
 
-#include "../print.h"
+#include "output/print.h"
 #include "tap.h"
 
 /* argv[1]: the expected value as a Python literal; stdin: the JSON. */

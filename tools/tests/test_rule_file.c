@@ -8,7 +8,7 @@
 
 #include <linux/portredir.h>
 
-#include "../rule_file.h"
+#include "rules/rule_file.h"
 #include "tap.h"
 
 /* Parses @len bytes; returns what rule_file_parse() did, file freed. */

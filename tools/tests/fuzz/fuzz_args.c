@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../parse.h"
+#include "rules/parse.h"
 
 #define WORDS_MAX 32
 

@@ -20,9 +20,9 @@
 #include <libnftnl/set.h>
 #include <libnftnl/udata.h>
 
-#include "../../nft_elems.h"
-#include "../../nft_layout.h"
 #include "../nft_round_trip.h"
+#include "backends/nft/nft_elems.h"
+#include "backends/nft/nft_layout.h"
 
 #define RULES_MAX	16
 /* Elements of at most 200 bytes each: one message holds them all. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../rule_file.h"
+#include "rules/rule_file.h"
 
 /* The rules of @file as save writes them. */
 static char *saved_text(const struct rule_file *file, size_t *len)

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/portredir.h>
+
+#include "rules/rule.h"
+
+int rule_list_append(struct rule_list *list, const struct redir_rule *rule)
+{
+	if (list->len == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 16;
+		struct redir_rule *rules;
+
+		rules = realloc(list->rules, cap * sizeof(*rules));
+		if (!rules)
+			return -ENOMEM;
+		list->rules = rules;
+		list->cap = cap;
+	}
+	list->rules[list->len++] = *rule;
+	return 0;
+}
+
+void rule_list_free(struct rule_list *list)
+{
+	free(list->rules);
+	list->rules = NULL;
+	list->len = 0;
+	list->cap = 0;
+}
+
+static int compare_rules(const void *a, const void *b)
+{
+	return rule_compare(a, b);
+}
+
+void rule_list_sort(struct rule_list *list)
+{
+	if (list->len > 1)
+		qsort(list->rules, list->len, sizeof(*list->rules), compare_rules);
+}
+
+unsigned int port_range_size(const struct port_range *range)
+{
+	return (unsigned int)range->max - range->min + 1;
+}
+
+bool port_ranges_intersect(const struct port_range *a,
+			   const struct port_range *b)
+{
+	return a->min <= b->max && b->min <= a->max;
+}
+
+const char *port_class(uint16_t port)
+{
+	if (port <= 1023)
+		return "well-known";
+	if (port <= 49151)
+		return "registered";
+	return "dynamic";
+}
+
+const char *rule_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_SCTP:
+		return "sctp";
+	}
+	return "unknown";
+}
+
+bool rule_has_interface(const struct redir_rule *rule)
+{
+	return rule->ifindex || rule->ifname[0];
+}
+
+static bool same_interface(const struct redir_rule *a,
+			   const struct redir_rule *b)
+{
+	if (a->ifindex && b->ifindex)
+		return a->ifindex == b->ifindex;
+	return !strncmp(a->ifname, b->ifname, sizeof(a->ifname));
+}
+
+bool rules_overlap(const struct redir_rule *a, const struct redir_rule *b)
+{
+	if (a->proto != b->proto || !(a->family & b->family) ||
+	    !(a->direction & b->direction) ||
+	    !port_ranges_intersect(&a->port, &b->port))
+		return false;
+	if (!rule_has_interface(a) || !rule_has_interface(b))
+		return true;
+	return same_interface(a, b);
+}
+
+static int compare_numbers(unsigned long a, unsigned long b)
+{
+	return (a > b) - (a < b);
+}
+
+int rule_compare(const struct redir_rule *a, const struct redir_rule *b)
+{
+	int diff;
+
+	diff = compare_numbers(a->proto, b->proto);
+	if (!diff)
+		diff = compare_numbers(a->port.min, b->port.min);
+	if (!diff)
+		diff = compare_numbers(a->port.max, b->port.max);
+	if (!diff)
+		diff = compare_numbers(a->family, b->family);
+	if (!diff)
+		diff = compare_numbers(a->direction, b->direction);
+	if (!diff)
+		diff = strncmp(a->ifname, b->ifname, sizeof(a->ifname));
+	return diff;
+}
+
+static int format_range(char *buf, size_t len, const struct port_range *r)
+{
+	if (r->min == r->max)
+		return snprintf(buf, len, "%u", r->min);
+	return snprintf(buf, len, "%u-%u", r->min, r->max);
+}
+
+int rule_format(const struct redir_rule *rule, enum rule_syntax syntax,
+		char *buf, size_t len)
+{
+	char port[16], to[16];
+	const char *family = "", *direction = "";
+
+	format_range(port, sizeof(port), &rule->port);
+	format_range(to, sizeof(to), &rule->to);
+	if (rule->family == PORTREDIR_FAMILY_IPV4)
+		family = " -4";
+	else if (rule->family == PORTREDIR_FAMILY_IPV6)
+		family = " -6";
+	/* "dev" alone already means inbound only. */
+	if (rule->direction == PORTREDIR_DIR_LOCAL)
+		direction = " --local";
+	else if (rule->direction == PORTREDIR_DIR_INBOUND && !rule->ifname[0])
+		direction = " --inbound";
+
+	return snprintf(buf, len, "%s %s%s%s%s%s%s%.*s%s",
+			rule_proto_name(rule->proto), port,
+			syntax == RULE_WITH_TARGET ? " to " : "",
+			syntax == RULE_WITH_TARGET ? to : "",
+			family, direction,
+			rule->ifname[0] ? " dev " : "",
+			(int)sizeof(rule->ifname), rule->ifname,
+			syntax == RULE_WITH_TARGET &&
+			rule->mode == PORTREDIR_MODE_STEER ? " --steer" : "");
+}
