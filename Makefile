@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Top-level driver for both halves: the module (kmod/, through Kbuild) and the
-# CLI (tools/), plus the test entry points. `make help` lists the targets.
+# CLI (tools/), plus the test and benchmark entry points, grouped below.
 
 # The kernel that the module is built for and the test VM boots: Debian's
 # default 6.1 flavour, whatever linux-headers-amd64 currently points at.
