@@ -81,6 +81,12 @@ rules() {
 		} }'
 }
 
+# rule_file N: the path of the file of `rules N`, written the first time.
+rule_file() {
+	[[ -e $work/r$1 ]] || rules "$1" >"$work/r$1"
+	echo "$work/r$1"
+}
+
 # The nftables anchors, in a table of their own: the same redirect in
 # prerouting and output. CHAIN N is N rules of one port each, 80 last, so
 # that every connection to 80 walks them all; MAP is one rule and a map of
@@ -108,8 +114,7 @@ configs=("nomod|no module|none|0|"
 	"idle|module loaded, no rule in this namespace|none|0|"
 	"emptied|module, last rule deleted (hooks and conntrack kept)|none|0|kmod_emptied")
 for n in "${COUNTS[@]}"; do
-	rules "$n" >"$work/r$n"
-	configs+=("kmod$n|kmod backend, $n rules|kmod backend|$n|$PORTREDIR -b kmod restore $work/r$n")
+	configs+=("kmod$n|kmod backend, $n rules|kmod backend|$n|$PORTREDIR -b kmod restore $(rule_file "$n")")
 done
 for n in "${COUNTS[@]}"; do
 	configs+=("nft$n|nft backend, $n rules|nft backend|$n|$PORTREDIR -b nft restore $work/r$n")
@@ -129,6 +134,13 @@ configs+=("steer1|kmod --steer, 1 rule|kmod --steer|1|$PORTREDIR -b kmod restore
 
 # field ENTRY K: the Kth field of a configuration, empty ones kept.
 field() { local f; IFS='|' read -ra f <<<"$1|"; echo "${f[$2]:-}"; }
+
+# uses_module ENTRY: whether the configuration's table is the module's.
+uses_module() {
+	local setup
+	setup=$(field "$1" 4)
+	[[ $setup == *"-b kmod"* || $setup == kmod_* ]]
+}
 
 # set_up NAME SETUP...: the namespace's table, again after an insmod.
 set_up() {
@@ -168,7 +180,7 @@ reload_module() {
 	for entry in "${configs[@]}"; do
 		name=$(field "$entry" 0) setup=$(field "$entry" 4)
 		# shellcheck disable=SC2086 # the setup is words
-		[[ $setup != *"-b kmod"* && $setup != kmod_* ]] || set_up "$name" $setup
+		! uses_module "$entry" || set_up "$name" $setup
 	done
 }
 
@@ -218,8 +230,7 @@ rounds() {
 	local -a ids=() alike=()
 	for idx in "$@"; do
 		if [[ $(field "${configs[idx]}" 0) == nomod ]]; then nomod=$idx; else ids+=("$idx"); fi
-		[[ $(field "${configs[idx]}" 4) != "$PORTREDIR -b kmod"* ]] || continue
-		[[ $(field "${configs[idx]}" 0) =~ ^(nomod|emptied)$ ]] || alike+=("$idx")
+		uses_module "${configs[idx]}" || [[ $idx == "$nomod" ]] || alike+=("$idx")
 	done
 	phase "$tool" "$amount" 2 "$work/warm" "${ids[@]}"
 	for ((rep = 0; rep < REPEAT; rep++)); do
@@ -235,11 +246,13 @@ rounds() {
 	done
 }
 
-# stats FILE COL: "median min max" of column COL.
-stats() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -g |
-		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
+# summary: "median min max" of the numbers on standard input.
+summary() {
+	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
+
+# stats FILE COL: "median min max" of column COL.
+stats() { awk -v c="$2" '{ print $c }' "$1" | summary; }
 
 # relative A B COL: the median, min and max of A's column COL, each over
 # the median of B's.
@@ -255,7 +268,7 @@ relative() {
 # paired A B COL: "median min max" of A over B, round by round.
 paired() {
 	paste -d' ' "$1" "$2" | awk -v c="$3" '{ h = NF / 2; print ($(h + c) > 0 ? $c / $(h + c) : 0) }' |
-		sort -g | awk '{ v[NR] = $1 } END { printf "%.3f %.3f %.3f\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
+		summary
 }
 
 # cell FILE BASE COL: "rate | ratio | min-max" of FILE against BASE.
@@ -298,12 +311,7 @@ throughput_table() {
 	done
 }
 
-label_of() {
-	local entry
-	for entry in "${configs[@]}"; do
-		[[ $(field "$entry" 0) != "$1" ]] || { field "$entry" 1; return; }
-	done
-}
+label_of() { field "${configs[$(index_of "$1")]}" 1; }
 
 index_of() {
 	local i
@@ -333,28 +341,25 @@ ms() {
 }
 
 # spread FILE [DIV]: "median min max" of FILE's numbers divided by DIV.
-spread() {
-	sort -g "$1" | awk -v d="${2:-1}" '{ v[NR] = $1 / d }
-		END { printf "%.3f %.3f %.3f\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
-}
+spread() { awk -v d="${2:-1}" '{ print $1 / d }' "$1" | summary; }
 
 fmt() { awk -v m="$1" -v lo="$2" -v hi="$3" -v f="$4" 'BEGIN { printf f " (" f "-" f ")", m, lo, hi }'; }
 
 loads() {
-	local n k r
+	local n k r f
 	for n in "${LOADS[@]}"; do
-		rules "$n" >"$work/l$n"
+		f=$(rule_file "$n")
 		fresh_ns
-		ip netns exec "$P-x" "$PORTREDIR" -b nft restore "$work/l$n"
-		ip netns exec "$P-x" nft list table inet portredir >"$work/l$n.nft"
+		ip netns exec "$P-x" "$PORTREDIR" -b nft restore "$f"
+		ip netns exec "$P-x" nft list table inet portredir >"$f.nft"
 		: >"$work/load.kmod.$n" && : >"$work/load.nft.$n" && : >"$work/load.nftf.$n"
 		for ((r = 0; r < REPEAT; r++)); do
 			for ((k = 0; k < 3; k++)); do
 				fresh_ns
 				case $(((r + k) % 3)) in
-				0) ms "$PORTREDIR" -b kmod restore "$work/l$n" >>"$work/load.kmod.$n" ;;
-				1) ms "$PORTREDIR" -b nft restore "$work/l$n" >>"$work/load.nft.$n" ;;
-				2) ms nft -f "$work/l$n.nft" >>"$work/load.nftf.$n" ;;
+				0) ms "$PORTREDIR" -b kmod restore "$f" >>"$work/load.kmod.$n" ;;
+				1) ms "$PORTREDIR" -b nft restore "$f" >>"$work/load.nft.$n" ;;
+				2) ms nft -f "$f.nft" >>"$work/load.nftf.$n" ;;
 				esac
 			done
 		done
@@ -388,17 +393,18 @@ load_ratio() {
 	fmt "$m" "$lo" "$hi" %.1f
 }
 
-# Five runs of CMD in $P-x, undoing with UNDO (CLI words) after each.
-five_ms() {
+# repeat_ms UNDO CMD...: REPEAT runs of CMD in $P-x, undoing with UNDO
+# (CLI words) after each.
+repeat_ms() {
 	local undo=$1 r
 	shift
 	for ((r = 0; r < REPEAT; r++)); do
 		ms "$@"
 		# shellcheck disable=SC2086 # CLI words
 		[[ -z $undo ]] || ip netns exec "$P-x" "$PORTREDIR" $undo >/dev/null 2>&1
-	done >"$work/five"
+	done >"$work/repeat"
 	local m lo hi
-	read -r m lo hi < <(spread "$work/five")
+	read -r m lo hi < <(spread "$work/repeat")
 	fmt "$m" "$lo" "$hi" %.0f
 }
 
@@ -412,19 +418,19 @@ changes() {
 	fresh_ns
 	md "| backend | add, empty | del, empty | add, full | del, full | list, full |"
 	md "|---|---:|---:|---:|---:|---:|"
-	md "| the CLI doing nothing (\`--version\`) | $(five_ms "" "$PORTREDIR" --version) | | | | |"
+	md "| the CLI doing nothing (\`--version\`) | $(repeat_ms "" "$PORTREDIR" --version) | | | | |"
 	for b in kmod nft; do
 		fresh_ns
-		row="| $b | $(five_ms "-b $b del 5000" "$PORTREDIR" -b $b add 5000 6000)"
+		row="| $b | $(repeat_ms "-b $b del 5000" "$PORTREDIR" -b $b add 5000 6000)"
 		ip netns exec "$P-x" "$PORTREDIR" -b $b add 5000 6000
-		row+=" | $(five_ms "-b $b add 5000 6000" "$PORTREDIR" -b $b del 5000)"
+		row+=" | $(repeat_ms "-b $b add 5000 6000" "$PORTREDIR" -b $b del 5000)"
 		ip netns exec "$P-x" "$PORTREDIR" -b $b restore "$work/r$FULL"
 		# The full table holds port 5000 (tcp 5000 to 5000): del makes room.
 		ip netns exec "$P-x" "$PORTREDIR" -b $b del 5000
-		row+=" | $(five_ms "-b $b del 5000" "$PORTREDIR" -b $b add 5000 5000)"
+		row+=" | $(repeat_ms "-b $b del 5000" "$PORTREDIR" -b $b add 5000 5000)"
 		ip netns exec "$P-x" "$PORTREDIR" -b $b add 5000 5000
-		row+=" | $(five_ms "-b $b add 5000 5000" "$PORTREDIR" -b $b del 5000)"
-		row+=" | $(five_ms "" "$PORTREDIR" -b $b -n list) |"
+		row+=" | $(repeat_ms "-b $b add 5000 5000" "$PORTREDIR" -b $b del 5000)"
+		row+=" | $(repeat_ms "" "$PORTREDIR" -b $b -n list) |"
 		md "$row"
 	done
 }
@@ -482,8 +488,7 @@ memory_table() {
 	md
 	md "| what | total | each | caches grown most |"
 	md "|---|---:|---:|---|"
-	[[ -e $work/r131070 ]] || rules 131070 >"$work/r131070"
-	memory_row mrules "131070 single-port rules, per rule" rule 131070 restore "$work/r131070"
+	memory_row mrules "131070 single-port rules, per rule" rule 131070 restore "$(rule_file 131070)"
 	memory_row mrange "one rule 1-65535, per port" port 65535 add 1-65535 1 -4 --local
 }
 
