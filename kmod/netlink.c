@@ -7,12 +7,12 @@
 
 #include "compat.h"
 #include "conntrack.h"
-#include "hook.h"
 #include "netlink.h"
 #include "netns.h"
 #include "rules.h"
-#include "txn.h"
 #include "steer.h"
+#include "table.h"
+#include "txn.h"
 
 /* A rule as ADD and REPLACE take it. */
 static const struct nla_policy portredir_rule_policy[PORTREDIR_RULE_A_MAX + 1] = {
@@ -140,16 +140,6 @@ static int portredir_check_target(struct nlattr **tb,
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static bool portredir_dev_exists(struct net *net, int ifindex)
-{
-	bool found;
-
-	rcu_read_lock();
-	found = dev_get_by_index_rcu(net, ifindex);
-	rcu_read_unlock();
-	return found;
 }
 
 static int portredir_check_ifindex(struct net *net, struct nlattr **tb,
@@ -327,116 +317,6 @@ err:
 }
 
 /*
- * Checked again with the lock held: an interface that is still listed now
- * is unregistered later, and the netdev notifier, which takes the lock
- * after us, then deletes the rules bound to it.
- */
-static int portredir_dev_still_there(struct net *net,
-				     const struct portredir_selector *sel,
-				     struct netlink_ext_ack *extack)
-{
-	if (!sel->ifindex || portredir_dev_exists(net, sel->ifindex))
-		return 0;
-	NL_SET_ERR_MSG(extack, "interface went away");
-	return -ENODEV;
-}
-
-/* Only the rules bound to an interface need a look. */
-static int portredir_devs_still_there(struct net *net,
-				      const struct portredir_ruleset *rs,
-				      struct netlink_ext_ack *extack)
-{
-	const struct portredir_rule *rule;
-	unsigned int bucket;
-	int err;
-
-	hash_for_each(rs->by_ifindex, bucket, rule, dev_node) {
-		err = portredir_dev_still_there(net, &rule->sel, extack);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* The namespace's rule set, created on first use; the caller holds the lock. */
-static struct portredir_ruleset *portredir_get_ruleset(struct portredir_net *pn)
-{
-	struct portredir_ruleset *rs;
-
-	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
-	if (rs)
-		return rs;
-	rs = portredir_ruleset_create();
-	if (rs)
-		rcu_assign_pointer(pn->ruleset, rs);
-	return rs;
-}
-
-/*
- * Hooks stay registered once taken: connections bound by a deleted rule
- * still need the NAT core to translate their packets. Conntrack comes with
- * the first NAT rule only: a namespace that only steers never needs it.
- */
-static int portredir_hold_hooks(struct net *net, struct portredir_net *pn,
-				unsigned int modes,
-				struct netlink_ext_ack *extack)
-{
-	int err;
-
-	if (modes & BIT(PORTREDIR_MODE_NAT) && !pn->hooks_registered) {
-		err = portredir_hooks_register(net);
-		if (err) {
-			NL_SET_ERR_MSG(extack, "cannot register with the NAT core");
-			return err;
-		}
-		pn->hooks_registered = true;
-	}
-	if (modes & BIT(PORTREDIR_MODE_STEER) && !pn->steer_registered) {
-		err = portredir_steer_register(net);
-		if (err) {
-			NL_SET_ERR_MSG(extack, "cannot register the steering hooks");
-			return err;
-		}
-		pn->steer_registered = true;
-	}
-	return 0;
-}
-
-/* Takes @rule over: inserted, or freed on failure. */
-static int portredir_add_locked(struct net *net, struct portredir_net *pn,
-				struct portredir_rule *rule,
-				struct netlink_ext_ack *extack)
-{
-	struct portredir_ruleset *rs;
-	int err;
-
-	err = portredir_dev_still_there(net, &rule->sel, extack);
-	if (err)
-		goto err_free;
-	rs = portredir_get_ruleset(pn);
-	if (!rs) {
-		NL_SET_ERR_MSG(extack, "out of memory for the rule table");
-		err = -ENOMEM;
-		goto err_free;
-	}
-	portredir_bump_generation(pn);
-	err = portredir_rule_insert(rs, rule, extack);
-	if (err)
-		goto err_free;
-	err = portredir_hold_hooks(net, pn, BIT(rule->mode), extack);
-	if (err) {
-		portredir_rule_remove(rs, rule);
-		return err;
-	}
-	portredir_netlink_notify(net, PORTREDIR_CMD_ADD, rule);
-	return 0;
-
-err_free:
-	portredir_rule_free(rule);
-	return err;
-}
-
-/*
  * The UDP ports whose conntrack entries a change deletes, or NULL when the
  * request keeps them; allocated before anything changes.
  */
@@ -450,33 +330,40 @@ unsigned long *portredir_ct_ports_for(const struct genl_info *info)
 	return ports ?: ERR_PTR(-ENOMEM);
 }
 
-void portredir_ct_apply(struct net *net, unsigned long *ports, int err)
+/*
+ * The rule of an ADD or DEL, with the UDP ports whose conntrack entries the
+ * change deletes (NULL when the request keeps them).
+ */
+static int portredir_rule_request(struct genl_info *info,
+				  bool want_target,
+				  struct portredir_rule_spec *spec,
+				  unsigned long **ports)
 {
-	if (ports && !err)
-		portredir_ct_flush_ports(net, ports);
-	portredir_ct_ports_free(ports);
-}
-
-static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
-{
-	struct net *net = genl_info_net(info);
-	struct portredir_net *pn = portredir_pernet(net);
-	struct portredir_rule_spec spec;
-	struct portredir_rule *rule;
-	unsigned long *ports;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, PORTREDIR_A_RULE)) {
 		GENL_SET_ERR_MSG(info, "missing rule");
 		return -EINVAL;
 	}
-	err = portredir_parse_rule(net, info->attrs[PORTREDIR_A_RULE], true,
-				   &spec, info->extack);
+	err = portredir_parse_rule(genl_info_net(info),
+				   info->attrs[PORTREDIR_A_RULE], want_target,
+				   spec, info->extack);
 	if (err)
 		return err;
-	ports = portredir_ct_ports_for(info);
-	if (IS_ERR(ports))
-		return PTR_ERR(ports);
+	*ports = portredir_ct_ports_for(info);
+	return PTR_ERR_OR_ZERO(*ports);
+}
+
+static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct portredir_rule_spec spec;
+	struct portredir_rule *rule;
+	unsigned long *ports;
+	int err;
+
+	err = portredir_rule_request(info, true, &spec, &ports);
+	if (err)
+		return err;
 	rule = portredir_rule_alloc(&spec.sel, spec.to_min, spec.to_max,
 				    spec.mode);
 	if (!rule) {
@@ -484,84 +371,25 @@ static int portredir_cmd_add(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info, "out of memory for the rule");
 		return -ENOMEM;
 	}
-	if (ports)
-		portredir_ct_ports_mark(ports, &spec.sel);
-
-	mutex_lock(&pn->lock);
-	err = portredir_add_locked(net, pn, rule, info->extack);
-	mutex_unlock(&pn->lock);
-	portredir_ct_apply(net, ports, err);
-	return err;
+	return portredir_table_add(genl_info_net(info), rule, ports,
+				   info->extack);
 }
 
 static int portredir_cmd_del(struct sk_buff *skb, struct genl_info *info)
 {
-	struct net *net = genl_info_net(info);
-	struct portredir_net *pn = portredir_pernet(net);
 	struct portredir_rule_spec spec;
-	struct portredir_ruleset *rs;
-	struct portredir_rule *rule = NULL;
 	unsigned long *ports;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, PORTREDIR_A_RULE)) {
-		GENL_SET_ERR_MSG(info, "missing rule");
-		return -EINVAL;
-	}
-	err = portredir_parse_rule(net, info->attrs[PORTREDIR_A_RULE], false,
-				   &spec, info->extack);
+	err = portredir_rule_request(info, false, &spec, &ports);
 	if (err)
 		return err;
-	ports = portredir_ct_ports_for(info);
-	if (IS_ERR(ports))
-		return PTR_ERR(ports);
-	if (ports)
-		portredir_ct_ports_mark(ports, &spec.sel);
-
-	mutex_lock(&pn->lock);
-	rs = rcu_dereference_protected(pn->ruleset, lockdep_is_held(&pn->lock));
-	if (rs)
-		rule = portredir_rule_find(rs, &spec.sel);
-	if (rule) {
-		portredir_bump_generation(pn);
-		portredir_netlink_notify(net, PORTREDIR_CMD_DEL, rule);
-		portredir_rule_remove(rs, rule);
-	}
-	mutex_unlock(&pn->lock);
-
-	portredir_ct_apply(net, ports, rule ? 0 : -ENOENT);
-	if (!rule) {
-		GENL_SET_ERR_MSG(info, "no such rule");
-		return -ENOENT;
-	}
-	return 0;
-}
-
-/*
- * Swaps in @new (may be NULL) and returns the old set, for
- * portredir_retire_ruleset() once the lock is dropped.
- */
-static struct portredir_ruleset *
-portredir_swap_ruleset(struct portredir_net *pn, struct portredir_ruleset *new)
-{
-	portredir_bump_generation(pn);
-	return rcu_replace_pointer(pn->ruleset, new, lockdep_is_held(&pn->lock));
-}
-
-/* Frees a set no longer reachable, once readers that may hold it are done. */
-static void portredir_retire_ruleset(struct portredir_ruleset *old)
-{
-	if (!old)
-		return;
-	synchronize_rcu();
-	portredir_ruleset_destroy(old);
+	return portredir_table_del(genl_info_net(info), &spec.sel, ports,
+				   info->extack);
 }
 
 static int portredir_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 {
-	struct net *net = genl_info_net(info);
-	struct portredir_net *pn = portredir_pernet(net);
-	struct portredir_ruleset *old;
 	unsigned long *ports;
 
 	if (info->attrs[PORTREDIR_A_RULE]) {
@@ -572,15 +400,8 @@ static int portredir_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	ports = portredir_ct_ports_for(info);
 	if (IS_ERR(ports))
 		return PTR_ERR(ports);
-	mutex_lock(&pn->lock);
-	old = portredir_swap_ruleset(pn, NULL);
-	portredir_netlink_notify(net, PORTREDIR_CMD_FLUSH, NULL);
-	if (ports)
-		portredir_ct_ports_mark_all(ports, old);
-	mutex_unlock(&pn->lock);
-	portredir_retire_ruleset(old);
-	portredir_ct_apply(net, ports, 0);
-	return 0;
+	return portredir_table_replace(genl_info_net(info), NULL, ports,
+				       info->extack);
 }
 
 /* Parses, allocates and inserts one rule of a REPLACE-like message. */
@@ -637,67 +458,6 @@ int portredir_build_ruleset(struct net *net, const struct genl_info *info,
 	return 0;
 }
 
-static void portredir_notify_ruleset(struct net *net,
-				     const struct portredir_ruleset *rs)
-{
-	struct portredir_position pos = {};
-	const struct portredir_rule *rule;
-
-	portredir_netlink_notify(net, PORTREDIR_CMD_FLUSH, NULL);
-	if (!rs)
-		return;
-	while ((rule = portredir_ruleset_next(rs, &pos))) {
-		portredir_netlink_notify(net, PORTREDIR_CMD_ADD, rule);
-		cond_resched();
-	}
-}
-
-/**
- * portredir_commit_ruleset - swap a private set in as the namespace's table
- * @net: the namespace
- * @pn: its state, lock not held
- * @rs: the new table, consumed; NULL or empty for none
- * @ports: from portredir_ct_ports_for(), consumed
- * @extack: receives the reason of a refusal
- *
- * Return: 0, -ENODEV when a rule's interface went away, or the error of
- * the NAT core; on failure nothing changed.
- */
-int portredir_commit_ruleset(struct net *net, struct portredir_net *pn,
-			     struct portredir_ruleset *rs, unsigned long *ports,
-			     struct netlink_ext_ack *extack)
-{
-	struct portredir_ruleset *old;
-	int err;
-
-	if (rs && !rs->rules) {
-		portredir_ruleset_destroy(rs);
-		rs = NULL;
-	}
-	mutex_lock(&pn->lock);
-	if (rs) {
-		err = portredir_devs_still_there(net, rs, extack);
-		if (!err)
-			err = portredir_hold_hooks(net, pn, rs->modes, extack);
-		if (err) {
-			mutex_unlock(&pn->lock);
-			portredir_ruleset_destroy(rs);
-			portredir_ct_ports_free(ports);
-			return err;
-		}
-	}
-	old = portredir_swap_ruleset(pn, rs);
-	portredir_notify_ruleset(net, rs);
-	if (ports) {
-		portredir_ct_ports_mark_all(ports, old);
-		portredir_ct_ports_mark_all(ports, rs);
-	}
-	mutex_unlock(&pn->lock);
-	portredir_retire_ruleset(old);
-	portredir_ct_apply(net, ports, 0);
-	return 0;
-}
-
 static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -722,8 +482,7 @@ static int portredir_cmd_replace(struct sk_buff *skb, struct genl_info *info)
 			return err;
 		}
 	}
-	return portredir_commit_ruleset(net, portredir_pernet(net), rs, ports,
-					info->extack);
+	return portredir_table_replace(net, rs, ports, info->extack);
 }
 
 static int portredir_dump_rule(struct sk_buff *skb, struct netlink_callback *cb,

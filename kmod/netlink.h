@@ -7,7 +7,6 @@
 struct genl_info;
 struct net;
 struct netlink_ext_ack;
-struct portredir_net;
 struct portredir_rule;
 struct portredir_ruleset;
 
@@ -17,12 +16,8 @@ void portredir_netlink_notify(struct net *net, u8 cmd,
 			      const struct portredir_rule *rule);
 
 unsigned long *portredir_ct_ports_for(const struct genl_info *info);
-void portredir_ct_apply(struct net *net, unsigned long *ports, int err);
 int portredir_build_ruleset(struct net *net, const struct genl_info *info,
 			    struct portredir_ruleset *rs,
 			    struct netlink_ext_ack *extack);
-int portredir_commit_ruleset(struct net *net, struct portredir_net *pn,
-			     struct portredir_ruleset *rs, unsigned long *ports,
-			     struct netlink_ext_ack *extack);
 
 #endif /* _PORTREDIR_NETLINK_H */

@@ -4,6 +4,7 @@
 
 #include <linux/mutex.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 struct portredir_ruleset;
 
@@ -37,7 +38,12 @@ struct portredir_net {
 	unsigned int generation;
 };
 
-struct portredir_net *portredir_pernet(const struct net *net);
+extern unsigned int portredir_net_id;
+
+static inline struct portredir_net *portredir_pernet(const struct net *net)
+{
+	return net_generic(net, portredir_net_id);
+}
 
 /* Dumps read the generation without the lock. */
 static inline void portredir_bump_generation(struct portredir_net *pn)

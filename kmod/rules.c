@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <linux/capability.h>
 #include <linux/in.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/portredir.h>
@@ -28,6 +30,31 @@ struct portredir_rule_vec {
 #define PORTREDIR_RESCHED_PORTS	4096
 
 static struct kmem_cache *portredir_rule_cache __ro_after_init;
+
+/*
+ * The file's mode lets any process with the host's uid 0 write, and the root
+ * of a user namespace that maps it (unshare -r run by root) is one: ask for
+ * CAP_NET_ADMIN in the initial user namespace as well.
+ */
+static int portredir_set_limit(const char *val, const struct kernel_param *kp)
+{
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+	return param_set_uint(val, kp);
+}
+
+static const struct kernel_param_ops portredir_limit_ops = {
+	.set = portredir_set_limit,
+	.get = param_get_uint,
+};
+
+static unsigned int portredir_max_rules __read_mostly = 131072;
+module_param_cb(max_rules, &portredir_limit_ops, &portredir_max_rules, 0644);
+MODULE_PARM_DESC(max_rules, "Rules a network namespace may hold (default 131072)");
+
+static unsigned int portredir_max_ports __read_mostly = 262144;
+module_param_cb(max_ports, &portredir_limit_ops, &portredir_max_ports, 0644);
+MODULE_PARM_DESC(max_ports, "Ports the rules of a network namespace may cover in all (default 262144)");
 
 /* Readers hold rcu_read_lock(); writers are the set's only writer. */
 #define portredir_deref(p)	rcu_dereference_check(p, 1)

@@ -23,9 +23,6 @@
  */
 #define PORTREDIR_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
-extern unsigned int portredir_max_rules;
-extern unsigned int portredir_max_ports;
-
 /**
  * struct portredir_selector - what a rule matches
  * @proto: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP

@@ -14,6 +14,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "rules.h"
+#include "table.h"
 #include "txn.h"
 
 /* Detaches the transaction's table, for the caller to destroy. */
@@ -107,7 +108,7 @@ int portredir_cmd_replace_commit(struct sk_buff *skb, struct genl_info *info)
 		portredir_ct_ports_free(ports);
 		return -ENOENT;
 	}
-	return portredir_commit_ruleset(net, pn, rs, ports, info->extack);
+	return portredir_table_replace(net, rs, ports, info->extack);
 }
 
 int portredir_cmd_replace_abort(struct sk_buff *skb, struct genl_info *info)

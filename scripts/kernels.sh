@@ -325,7 +325,7 @@ prepare_lane() {
 # The files the module is built from, copied with their times so that make
 # rebuilds only what changed.
 copy_sources() {
-	local dst=$1 files=(Kbuild kmod/Kbuild include) f
+	local dst=$1 files=(Kbuild dkms.conf kmod/Kbuild include) f
 	for f in "$project_dir"/kmod/*.[ch]; do
 		[[ $f == *.mod.c ]] || files+=("kmod/${f##*/}")
 	done
