@@ -8,19 +8,16 @@
 #include <linux/portredir.h>
 
 #include "rules/rule.h"
+#include "util/array.h"
 
 int rule_list_append(struct rule_list *list, const struct redir_rule *rule)
 {
-	if (list->len == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		struct redir_rule *rules;
+	struct redir_rule *rules;
 
-		rules = realloc(list->rules, cap * sizeof(*rules));
-		if (!rules)
-			return -ENOMEM;
-		list->rules = rules;
-		list->cap = cap;
-	}
+	rules = array_grow(list->rules, &list->cap, list->len, sizeof(*rules));
+	if (!rules)
+		return -ENOMEM;
+	list->rules = rules;
 	list->rules[list->len++] = *rule;
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "rules/parse.h"
 #include "rules/rule_file.h"
+#include "util/array.h"
 
 #define WORDS_PER_LINE_MAX 32
 
@@ -38,16 +39,13 @@ static int invalid(struct rule_file *file, unsigned int line,
 static int add_rule(struct rule_file *file, const struct redir_rule *rule,
 		    unsigned int line)
 {
-	if (file->rules.len == file->lines_cap) {
-		size_t cap = file->lines_cap ? file->lines_cap * 2 : 16;
-		unsigned int *lines;
+	unsigned int *lines;
 
-		lines = realloc(file->lines, cap * sizeof(*lines));
-		if (!lines)
-			return -ENOMEM;
-		file->lines = lines;
-		file->lines_cap = cap;
-	}
+	lines = array_grow(file->lines, &file->lines_cap, file->rules.len,
+			   sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	file->lines = lines;
 	file->lines[file->rules.len] = line;
 	return rule_list_append(&file->rules, rule);
 }

@@ -13,6 +13,7 @@
 #include "output/message.h"
 #include "output/print.h"
 #include "rules/rule_file.h"
+#include "util/array.h"
 #include "verbs/command.h"
 
 static void print_saved_rules(const struct options *options,
@@ -55,16 +56,13 @@ static char *read_all(FILE *input, size_t *len)
 
 	*len = 0;
 	do {
-		if (*len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(text, cap);
-			if (!grown) {
-				free(text);
-				errno = ENOMEM;
-				return NULL;
-			}
-			text = grown;
+		grown = array_grow(text, &cap, *len, 1);
+		if (!grown) {
+			free(text);
+			errno = ENOMEM;
+			return NULL;
 		}
+		text = grown;
 		got = fread(text + *len, 1, cap - *len, input);
 		*len += got;
 	} while (got);
