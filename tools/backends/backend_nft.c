@@ -275,29 +275,15 @@ static int change(struct backend *b, build_fn build, const void *arg,
 	return refuse(b, -EBUSY, "the nftables ruleset kept changing; try again");
 }
 
-static void say_rule(struct backend *b, const char *before,
-		     const struct redir_rule *rule, const char *after)
-{
-	char text[RULE_FORMAT_MAX];
-
-	rule_format(rule, RULE_WITH_TARGET, text, sizeof(text));
-	snprintf(b->error, sizeof(b->error), "%s%s%s", before, text, after);
-}
-
 static int build_add(struct backend *b, struct nft_txn *txn,
 		     const struct nft_state *state, const void *arg)
 {
 	const struct redir_rule *rule = arg;
-	size_t i;
 
 	nft_txn_retire(txn);	/* what an interrupted restore left */
-	for (i = 0; i < state->rules.len; i++) {
-		if (rules_overlap(rule, &state->rules.rules[i])) {
-			say_rule(b, "overlaps existing rule \"",
-				 &state->rules.rules[i], "\"");
-			return -EEXIST;
-		}
-	}
+	if (rule_list_explain_overlap(&state->rules, rule, b->error,
+				      sizeof(b->error)))
+		return -EEXIST;
 	return nft_txn_add(txn, rule);
 }
 
@@ -358,27 +344,19 @@ static int nft_flush(struct backend *b)
 	return change(b, build_flush, NULL, NFT_SCOPE_NONE, NULL);
 }
 
-/* rules_overlap() over a list sorted by protocol, then first port. */
-static int check_overlaps(struct backend *b, struct rule_list *list)
+static int refuse_overlaps(struct backend *b, const struct rule_list *list)
 {
-	const struct redir_rule *r = list->rules;
 	char one[RULE_FORMAT_MAX], other[RULE_FORMAT_MAX];
 	size_t i, j;
+	int found = rule_list_find_overlap(list, &i, &j);
 
-	rule_list_sort(list);
-	for (i = 0; i < list->len; i++) {
-		for (j = i + 1; j < list->len && r[j].proto == r[i].proto &&
-		     r[j].port.min <= r[i].port.max; j++) {
-			if (!rules_overlap(&r[i], &r[j]))
-				continue;
-			rule_format(&r[i], RULE_WITH_TARGET, one, sizeof(one));
-			rule_format(&r[j], RULE_WITH_TARGET, other, sizeof(other));
-			snprintf(b->error, sizeof(b->error),
-				 "rules %s and %s overlap", one, other);
-			return -EEXIST;
-		}
-	}
-	return 0;
+	if (found <= 0)
+		return found;
+	rule_format(&list->rules[i], RULE_WITH_TARGET, one, sizeof(one));
+	rule_format(&list->rules[j], RULE_WITH_TARGET, other, sizeof(other));
+	snprintf(b->error, sizeof(b->error), "rules %s and %s overlap", one,
+		 other);
+	return -EEXIST;
 }
 
 static int compare_by_map(const void *pa, const void *pb)
@@ -493,7 +471,7 @@ static int nft_replace(struct backend *b, const struct rule_list *rules)
 			ret = rule_list_append(&checked, &r);
 	}
 	if (!ret)
-		ret = check_overlaps(b, &checked);
+		ret = refuse_overlaps(b, &checked);
 	/* Rules of one map together make few, full element messages. */
 	if (!ret && checked.len > 1)
 		qsort(checked.rules, checked.len, sizeof(*checked.rules),

@@ -98,6 +98,80 @@ bool rules_overlap(const struct redir_rule *a, const struct redir_rule *b)
 	return same_interface(a, b);
 }
 
+bool rule_list_explain_overlap(const struct rule_list *list,
+			       const struct redir_rule *rule, char *why,
+			       size_t len)
+{
+	char existing[RULE_FORMAT_MAX];
+	size_t i;
+
+	for (i = 0; i < list->len; i++) {
+		if (!rules_overlap(&list->rules[i], rule))
+			continue;
+		rule_format(&list->rules[i], RULE_WITH_TARGET, existing,
+			    sizeof(existing));
+		snprintf(why, len, "overlaps existing rule \"%s\"", existing);
+		return true;
+	}
+	return false;
+}
+
+/* Equal selectors keep their order in the list: one answer, every time. */
+static int compare_rule_pointers(const void *a, const void *b)
+{
+	const struct redir_rule *const *x = a, *const *y = b;
+	int diff = rule_compare(*x, *y);
+
+	return diff ? diff : (*x > *y) - (*x < *y);
+}
+
+/*
+ * Sorted by protocol and first port, each rule need only be compared with
+ * those after it that start inside its range.
+ */
+static bool sweep(const struct redir_rule **sorted, size_t n,
+		  const struct redir_rule **one,
+		  const struct redir_rule **other)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n && sorted[j]->proto == sorted[i]->proto &&
+		     sorted[j]->port.min <= sorted[i]->port.max; j++) {
+			if (rules_overlap(sorted[i], sorted[j])) {
+				*one = sorted[i];
+				*other = sorted[j];
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+int rule_list_find_overlap(const struct rule_list *list, size_t *one,
+			   size_t *other)
+{
+	const struct redir_rule **sorted, *a, *b;
+	size_t i;
+	int found;
+
+	if (list->len < 2)
+		return 0;
+	sorted = malloc(list->len * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	for (i = 0; i < list->len; i++)
+		sorted[i] = &list->rules[i];
+	qsort(sorted, list->len, sizeof(*sorted), compare_rule_pointers);
+	found = sweep(sorted, list->len, &a, &b);
+	if (found) {
+		*one = (size_t)(a - list->rules);
+		*other = (size_t)(b - list->rules);
+	}
+	free(sorted);
+	return found;
+}
+
 static int compare_numbers(unsigned long a, unsigned long b)
 {
 	return (a > b) - (a < b);

@@ -29,22 +29,12 @@ static void warn_about_rule(const struct redir_rule *rule)
 static int report_overlap(struct backend *b, const struct redir_rule *rule,
 			  const char *text)
 {
-	char reason[sizeof(b->error)], existing[RULE_FORMAT_MAX];
+	char reason[sizeof(b->error)];
 	struct rule_list rules = { 0 };
-	size_t i;
 
 	memcpy(reason, b->error, sizeof(reason));
-	if (!backend_list(b, &rules)) {
-		for (i = 0; i < rules.len; i++)
-			if (rules_overlap(&rules.rules[i], rule))
-				break;
-		if (i < rules.len) {
-			rule_format(&rules.rules[i], RULE_WITH_TARGET, existing,
-				    sizeof(existing));
-			snprintf(reason, sizeof(reason),
-				 "overlaps existing rule \"%s\"", existing);
-		}
-	}
+	if (!backend_list(b, &rules))
+		rule_list_explain_overlap(&rules, rule, reason, sizeof(reason));
 	rule_list_free(&rules);
 	memcpy(b->error, reason, sizeof(reason));
 	return operation_failed(b, -EEXIST, "add %s", text);
