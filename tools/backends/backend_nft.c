@@ -153,14 +153,8 @@ static int check_selector(struct backend *b, struct redir_rule *r, bool exists)
 {
 	char name[IF_NAMESIZE];
 
-	if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP &&
-	    r->proto != IPPROTO_SCTP)
-		return refuse(b, -EINVAL, "unsupported protocol: expected tcp, udp or sctp");
-	if (!r->port.min || r->port.min > r->port.max)
-		return refuse(b, -EINVAL, "bad port range: expected 1-65535, low end first");
-	if (!r->family || r->family & ~PORTREDIR_FAMILY_ALL ||
-	    !r->direction || r->direction & ~PORTREDIR_DIR_ALL)
-		return refuse(b, -EINVAL, "bad family or direction mask");
+	if (rule_check_selector(r, b->error, sizeof(b->error)))
+		return -EINVAL;
 	if (r->ifindex && !r->ifname[0]) {
 		if (!if_indextoname(r->ifindex, name))
 			return refuse(b, -ENODEV, "no interface has that index");
@@ -171,14 +165,11 @@ static int check_selector(struct backend *b, struct redir_rule *r, bool exists)
 		if (!r->ifindex)
 			return refuse(b, -ENODEV, "no such interface in this network namespace");
 	}
-	if (r->ifname[0] && r->direction != PORTREDIR_DIR_INBOUND)
-		return refuse(b, -EINVAL, "an interface only selects inbound traffic: use --inbound");
 	return 0;
 }
 
 static int check_rule(struct backend *b, struct redir_rule *r)
 {
-	unsigned int size = port_range_size(&r->to);
 	int ret = check_selector(b, r, true);
 
 	if (ret)
@@ -186,10 +177,9 @@ static int check_rule(struct backend *b, struct redir_rule *r)
 	if (r->mode != PORTREDIR_MODE_NAT)
 		return refuse(b, -EOPNOTSUPP,
 			      "the nftables backend cannot steer: --steer needs the portredir kernel module (load it, or leave --steer out)");
-	if (!r->to.min || r->to.min > r->to.max)
-		return refuse(b, -EINVAL, "bad target port range: expected 1-65535, low end first");
-	if (size != 1 && size != port_range_size(&r->port))
-		return refuse(b, -EINVAL, "a target range must be one port or as many ports as the matched range");
+	ret = rule_check_target(r, b->error, sizeof(b->error));
+	if (ret)
+		return ret;
 	r->connections = 0;
 	return 0;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,72 @@ int rule_compare(const struct redir_rule *a, const struct redir_rule *b)
 	if (!diff)
 		diff = strncmp(a->ifname, b->ifname, sizeof(a->ifname));
 	return diff;
+}
+
+static int refuse(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int refuse(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool port_range_valid(const struct port_range *range)
+{
+	return range->min && range->min <= range->max;
+}
+
+int rule_check_selector(const struct redir_rule *rule, char *why, size_t len)
+{
+	if (rule->proto != IPPROTO_TCP && rule->proto != IPPROTO_UDP &&
+	    rule->proto != IPPROTO_SCTP)
+		return refuse(why, len,
+			      "unsupported protocol: expected tcp, udp or sctp");
+	if (!port_range_valid(&rule->port))
+		return refuse(why, len,
+			      "bad port range: expected 1-65535, low end first");
+	if (!rule->family || rule->family & ~PORTREDIR_FAMILY_ALL ||
+	    !rule->direction || rule->direction & ~PORTREDIR_DIR_ALL)
+		return refuse(why, len, "bad family or direction mask");
+	if (rule_has_interface(rule) && rule->direction != PORTREDIR_DIR_INBOUND)
+		return refuse(why, len,
+			      "an interface only selects inbound traffic: use --inbound");
+	return 0;
+}
+
+int rule_check_target(const struct redir_rule *rule, char *why, size_t len)
+{
+	unsigned int size = port_range_size(&rule->port);
+	unsigned int to_size = port_range_size(&rule->to);
+
+	if (!port_range_valid(&rule->to))
+		return refuse(why, len,
+			      "bad target port range: expected 1-65535, low end first");
+	if (to_size == 1 || to_size == size)
+		return 0;
+	return refuse(why, len,
+		      "target range %u-%u has %u ports but %u-%u has %u (expected a single target port or a range of %u)",
+		      rule->to.min, rule->to.max, to_size, rule->port.min,
+		      rule->port.max, size, size);
+}
+
+/* Steering hands a TCP connection to a listener: no other protocol has one. */
+int rule_check_mode(const struct redir_rule *rule, char *why, size_t len)
+{
+	if (rule->mode == PORTREDIR_MODE_NAT)
+		return 0;
+	if (rule->mode != PORTREDIR_MODE_STEER)
+		return refuse(why, len, "unknown mode %u", rule->mode);
+	if (rule->proto != IPPROTO_TCP)
+		return refuse(why, len,
+			      "--steer works for TCP only: %s keeps NAT (leave --steer out)",
+			      rule_proto_name(rule->proto));
+	return 0;
 }
 
 static int format_range(char *buf, size_t len, const struct port_range *r)
