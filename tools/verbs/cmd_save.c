@@ -16,30 +16,24 @@
 #include "util/array.h"
 #include "verbs/command.h"
 
-static void print_saved_rules(const struct options *options,
-			      const struct backend *b,
-			      const struct rule_list *rules)
+static void print_saved_rule(struct printer *p, size_t index, void *arg)
 {
-	struct rule_style style = {
+	static const struct rule_style style = {
 		.syntax = true,
 		.with_target = true,
 		.numeric = true,
 	};
-	struct printer p;
-	size_t i;
+	const struct rule_list *rules = arg;
 
+	print_rule(p, &rules->rules[index], &style);
+}
+
+static void print_saved_rules(const struct options *options,
+			      const struct backend *b,
+			      const struct rule_list *rules)
+{
 	(void)b;
-	printer_init(&p, stdout, options->json);
-	print_open_array(&p, NULL);
-	for (i = 0; i < rules->len; i++) {
-		print_open_object(&p, NULL);
-		print_rule(&p, &rules->rules[i], &style);
-		print_close_object(&p);
-		print_end_line(&p);
-	}
-	print_close_array(&p);
-	if (options->json)
-		print_end_line(&p);
+	print_items(options, rules->len, print_saved_rule, (void *)rules);
 }
 
 int cmd_save(const struct options *options, int argc, char **argv)
