@@ -51,9 +51,9 @@
  *   refilling a live map is not atomic on every kernel (nft_txn.h). The NAT
  *   expressions hold the namespace's conntrack reference; when the last of
  *   them goes (or the table), replies of established redirected
- *   connections are no longer translated back (the NAT pitfall in
- *   notes/vm-facts.md). Keeping them for the table's lifetime is what lets
- *   those connections survive del, flush and restore.
+ *   connections are no longer translated back. Keeping them for the
+ *   table's lifetime is what lets those connections survive del, flush and
+ *   restore.
  *
  * Consistency
  *
