@@ -319,13 +319,24 @@ static int nft_list(struct backend *b, struct rule_list *out)
 	return ret;
 }
 
-static int build_flush(struct backend *b, struct nft_txn *txn,
-		       const struct nft_state *state, const void *arg)
+/*
+ * Deletes the spare maps: restore's last step, and what an interrupted
+ * restore left.
+ */
+static int build_retire(struct backend *b, struct nft_txn *txn,
+			const struct nft_state *state, const void *arg)
 {
 	(void)b;
 	(void)state;
 	(void)arg;
 	nft_txn_retire(txn);
+	return 0;
+}
+
+static int build_flush(struct backend *b, struct nft_txn *txn,
+		       const struct nft_state *state, const void *arg)
+{
+	build_retire(b, txn, state, arg);
 	return nft_txn_flush(txn);
 }
 
@@ -414,16 +425,6 @@ static int build_next(struct backend *b, struct nft_txn *txn,
 		return put_rules(txn, step);
 	}
 	nft_txn_swap(txn);
-	return 0;
-}
-
-static int build_retire(struct backend *b, struct nft_txn *txn,
-			const struct nft_state *state, const void *arg)
-{
-	(void)b;
-	(void)state;
-	(void)arg;
-	nft_txn_retire(txn);
 	return 0;
 }
 

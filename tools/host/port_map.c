@@ -306,29 +306,33 @@ static bool same_size(const struct port_range *a, const struct port_range *b)
 	return port_range_size(a) == port_range_size(b);
 }
 
+/*
+ * @onto, or, for one port @ports of @from where the rule maps a range onto
+ * a range of its size, the one port of @onto at the same offset.
+ */
+static struct port_range across(const struct redir_rule *rule,
+				const struct port_range *from,
+				const struct port_range *onto,
+				const struct port_range *ports)
+{
+	struct port_range result = *onto;
+
+	if (same_size(&rule->port, &rule->to) && ports->min == ports->max &&
+	    rule->to.min != rule->to.max) {
+		result.min = onto->min + (ports->min - from->min);
+		result.max = result.min;
+	}
+	return result;
+}
+
 struct port_range rule_target_of(const struct redir_rule *rule,
 				 const struct port_range *ports)
 {
-	struct port_range target = rule->to;
-
-	/* A range onto a range of its size keeps the offset. */
-	if (same_size(&rule->port, &rule->to) && ports->min == ports->max &&
-	    rule->to.min != rule->to.max) {
-		target.min = rule->to.min + (ports->min - rule->port.min);
-		target.max = target.min;
-	}
-	return target;
+	return across(rule, &rule->port, &rule->to, ports);
 }
 
 struct port_range rule_sources_of(const struct redir_rule *rule,
 				  const struct port_range *ports)
 {
-	struct port_range sources = rule->port;
-
-	if (same_size(&rule->port, &rule->to) && ports->min == ports->max &&
-	    rule->to.min != rule->to.max) {
-		sources.min = rule->port.min + (ports->min - rule->to.min);
-		sources.max = sources.min;
-	}
-	return sources;
+	return across(rule, &rule->to, &rule->port, ports);
 }
