@@ -68,7 +68,7 @@ bool rule_list_explain_overlap(const struct rule_list *list,
 /*
  * Do two rules of @list overlap? Returns 0 when none do, 1 with the two
  * (@one before @other in rule_compare() order) as indexes into @list, or
- * -ENOMEM. What add, restore and the nft backend refuse.
+ * -ENOMEM. What restore and the nft backend's replace refuse.
  */
 int rule_list_find_overlap(const struct rule_list *list, size_t *one,
 			   size_t *other);
