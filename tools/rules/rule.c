@@ -226,7 +226,8 @@ int rule_check_selector(const struct redir_rule *rule, char *why, size_t len)
 	if (!rule->family || rule->family & ~PORTREDIR_FAMILY_ALL ||
 	    !rule->direction || rule->direction & ~PORTREDIR_DIR_ALL)
 		return refuse(why, len, "bad family or direction mask");
-	if (rule_has_interface(rule) && rule->direction != PORTREDIR_DIR_INBOUND)
+	if (rule_has_interface(rule) &&
+	    rule->direction != PORTREDIR_DIR_INBOUND)
 		return refuse(why, len,
 			      "an interface only selects inbound traffic: use --inbound");
 	return 0;

@@ -10,7 +10,8 @@
  * to twice the room (16 items at first) and *@cap updated. NULL when memory
  * runs out, with @items untouched and still the caller's to free:
  *
- *	items = array_grow(list->items, &list->cap, list->len, sizeof(*items));
+ *	items = array_grow(list->items, &list->cap, list->len,
+ *			   sizeof(*items));
  *	if (!items)
  *		return -ENOMEM;
  *	list->items = items;
