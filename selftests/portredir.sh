@@ -181,24 +181,14 @@ rule_count_is() {
 }
 
 # connections_of PORT: the connection counter that `list` shows for the rule
-# on PORT (the number after "connections" or in a column so headed).
+# on PORT (the number after "connections").
 connections_of() {
-	local header line
+	local line
 	pr "$SERVER" list >"$TMP_DIR/out" 2>"$TMP_DIR/err" || fail "list failed: $(cat "$TMP_DIR/err")"
 	line=$(rule_lines | grep -E "^ *tcp +$1\b" | head -n 1)
 	[[ -n $line ]] || fail "list does not show the rule on port $1: $(cat "$TMP_DIR/out")"
-	header=$(grep -iE 'conn' "$TMP_DIR/out" | grep -vE '^ *(tcp|udp|sctp)\b' | head -n 1)
 	if [[ $line =~ conn[a-z]*[\ =:]+([0-9]+) ]]; then
 		echo "${BASH_REMATCH[1]}"
-	elif [[ -n $header ]]; then
-		# The column whose header starts with "conn".
-		local i col=0 words
-		read -ra words <<<"$header"
-		for i in "${!words[@]}"; do
-			[[ ${words[$i],,} == conn* ]] && col=$i
-		done
-		read -ra words <<<"$line"
-		echo "${words[$col]}"
 	fi
 }
 

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,13 +69,6 @@ void backend_close(struct backend *b)
 	b->ops = NULL;
 }
 
-static int unsupported(struct backend *b, const char *operation)
-{
-	snprintf(b->error, sizeof(b->error), "the %s backend cannot %s",
-		 b->ops->name, operation);
-	return -EOPNOTSUPP;
-}
-
 /*
  * Where the backend leaves UDP conntrack entries to us, @ports collects the
  * ports a change involves; NULL when nothing is to be done here.
@@ -140,22 +132,19 @@ static int change_rule(struct backend *b, const struct redir_rule *rule,
 int backend_add(struct backend *b, const struct redir_rule *rule)
 {
 	b->error[0] = '\0';
-	return b->ops->add ? change_rule(b, rule, b->ops->add) :
-			     unsupported(b, "add rules");
+	return change_rule(b, rule, b->ops->add);
 }
 
 int backend_del(struct backend *b, const struct redir_rule *rule)
 {
 	b->error[0] = '\0';
-	return b->ops->del ? change_rule(b, rule, b->ops->del) :
-			     unsupported(b, "delete rules");
+	return change_rule(b, rule, b->ops->del);
 }
 
 int backend_list(struct backend *b, struct rule_list *out)
 {
 	b->error[0] = '\0';
-	return b->ops->list ? b->ops->list(b, out) :
-			      unsupported(b, "list rules");
+	return b->ops->list(b, out);
 }
 
 int backend_flush(struct backend *b)
@@ -164,8 +153,6 @@ int backend_flush(struct backend *b)
 	int err;
 
 	b->error[0] = '\0';
-	if (!b->ops->flush)
-		return unsupported(b, "flush");
 	err = add_current_rules(b, ports);
 	if (!err)
 		err = clear_conntrack(b, b->ops->flush(b), ports);
@@ -178,8 +165,6 @@ int backend_replace(struct backend *b, const struct rule_list *rules)
 	int err;
 
 	b->error[0] = '\0';
-	if (!b->ops->replace)
-		return unsupported(b, "replace rules");
 	err = add_current_rules(b, ports);
 	if (err)
 		return err;
@@ -191,6 +176,5 @@ int backend_replace(struct backend *b, const struct rule_list *rules)
 int backend_monitor(struct backend *b, monitor_fn fn, void *arg)
 {
 	b->error[0] = '\0';
-	return b->ops->monitor ? b->ops->monitor(b, fn, arg) :
-				 unsupported(b, "monitor changes");
+	return b->ops->monitor(b, fn, arg);
 }

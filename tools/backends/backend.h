@@ -24,6 +24,7 @@ struct backend {
 
 typedef void (*monitor_fn)(int cmd, const struct redir_rule *rule, void *arg);
 
+/* Every backend has every operation. */
 struct backend_ops {
 	const char *name;
 	/*
@@ -61,10 +62,7 @@ bool backend_name_valid(const char *name);
 int backend_open(struct backend *b, const char *name);
 void backend_close(struct backend *b);
 
-/*
- * The operations, for callers: each clears b->error first and answers
- * -EOPNOTSUPP when the backend lacks the operation.
- */
+/* The operations, for callers: each clears b->error first. */
 int backend_add(struct backend *b, const struct redir_rule *rule);
 int backend_del(struct backend *b, const struct redir_rule *rule);
 int backend_list(struct backend *b, struct rule_list *out);

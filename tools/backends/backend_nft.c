@@ -51,9 +51,9 @@
  *   refilling a live map is not atomic on every kernel (nft_txn.h). The NAT
  *   expressions hold the namespace's conntrack reference; when the last of
  *   them goes (or the table), replies of established redirected
- *   connections are no longer translated back (the NAT pitfall in
- *   notes/vm-facts.md). Keeping them for the table's lifetime is what lets
- *   those connections survive del, flush and restore.
+ *   connections are no longer translated back. Keeping them for the
+ *   table's lifetime is what lets those connections survive del, flush and
+ *   restore.
  *
  * Consistency
  *
@@ -153,14 +153,8 @@ static int check_selector(struct backend *b, struct redir_rule *r, bool exists)
 {
 	char name[IF_NAMESIZE];
 
-	if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP &&
-	    r->proto != IPPROTO_SCTP)
-		return refuse(b, -EINVAL, "unsupported protocol: expected tcp, udp or sctp");
-	if (!r->port.min || r->port.min > r->port.max)
-		return refuse(b, -EINVAL, "bad port range: expected 1-65535, low end first");
-	if (!r->family || r->family & ~PORTREDIR_FAMILY_ALL ||
-	    !r->direction || r->direction & ~PORTREDIR_DIR_ALL)
-		return refuse(b, -EINVAL, "bad family or direction mask");
+	if (rule_check_selector(r, b->error, sizeof(b->error)))
+		return -EINVAL;
 	if (r->ifindex && !r->ifname[0]) {
 		if (!if_indextoname(r->ifindex, name))
 			return refuse(b, -ENODEV, "no interface has that index");
@@ -171,14 +165,11 @@ static int check_selector(struct backend *b, struct redir_rule *r, bool exists)
 		if (!r->ifindex)
 			return refuse(b, -ENODEV, "no such interface in this network namespace");
 	}
-	if (r->ifname[0] && r->direction != PORTREDIR_DIR_INBOUND)
-		return refuse(b, -EINVAL, "an interface only selects inbound traffic: use --inbound");
 	return 0;
 }
 
 static int check_rule(struct backend *b, struct redir_rule *r)
 {
-	unsigned int size = port_range_size(&r->to);
 	int ret = check_selector(b, r, true);
 
 	if (ret)
@@ -186,10 +177,9 @@ static int check_rule(struct backend *b, struct redir_rule *r)
 	if (r->mode != PORTREDIR_MODE_NAT)
 		return refuse(b, -EOPNOTSUPP,
 			      "the nftables backend cannot steer: --steer needs the portredir kernel module (load it, or leave --steer out)");
-	if (!r->to.min || r->to.min > r->to.max)
-		return refuse(b, -EINVAL, "bad target port range: expected 1-65535, low end first");
-	if (size != 1 && size != port_range_size(&r->port))
-		return refuse(b, -EINVAL, "a target range must be one port or as many ports as the matched range");
+	ret = rule_check_target(r, b->error, sizeof(b->error));
+	if (ret)
+		return ret;
 	r->connections = 0;
 	return 0;
 }
@@ -275,29 +265,15 @@ static int change(struct backend *b, build_fn build, const void *arg,
 	return refuse(b, -EBUSY, "the nftables ruleset kept changing; try again");
 }
 
-static void say_rule(struct backend *b, const char *before,
-		     const struct redir_rule *rule, const char *after)
-{
-	char text[RULE_FORMAT_MAX];
-
-	rule_format(rule, RULE_WITH_TARGET, text, sizeof(text));
-	snprintf(b->error, sizeof(b->error), "%s%s%s", before, text, after);
-}
-
 static int build_add(struct backend *b, struct nft_txn *txn,
 		     const struct nft_state *state, const void *arg)
 {
 	const struct redir_rule *rule = arg;
-	size_t i;
 
 	nft_txn_retire(txn);	/* what an interrupted restore left */
-	for (i = 0; i < state->rules.len; i++) {
-		if (rules_overlap(rule, &state->rules.rules[i])) {
-			say_rule(b, "overlaps existing rule \"",
-				 &state->rules.rules[i], "\"");
-			return -EEXIST;
-		}
-	}
+	if (rule_list_explain_overlap(&state->rules, rule, b->error,
+				      sizeof(b->error)))
+		return -EEXIST;
 	return nft_txn_add(txn, rule);
 }
 
@@ -343,13 +319,24 @@ static int nft_list(struct backend *b, struct rule_list *out)
 	return ret;
 }
 
-static int build_flush(struct backend *b, struct nft_txn *txn,
-		       const struct nft_state *state, const void *arg)
+/*
+ * Deletes the spare maps: restore's last step, and what an interrupted
+ * restore left.
+ */
+static int build_retire(struct backend *b, struct nft_txn *txn,
+			const struct nft_state *state, const void *arg)
 {
 	(void)b;
 	(void)state;
 	(void)arg;
 	nft_txn_retire(txn);
+	return 0;
+}
+
+static int build_flush(struct backend *b, struct nft_txn *txn,
+		       const struct nft_state *state, const void *arg)
+{
+	build_retire(b, txn, state, arg);
 	return nft_txn_flush(txn);
 }
 
@@ -358,27 +345,19 @@ static int nft_flush(struct backend *b)
 	return change(b, build_flush, NULL, NFT_SCOPE_NONE, NULL);
 }
 
-/* rules_overlap() over a list sorted by protocol, then first port. */
-static int check_overlaps(struct backend *b, struct rule_list *list)
+static int refuse_overlaps(struct backend *b, const struct rule_list *list)
 {
-	const struct redir_rule *r = list->rules;
 	char one[RULE_FORMAT_MAX], other[RULE_FORMAT_MAX];
 	size_t i, j;
+	int found = rule_list_find_overlap(list, &i, &j);
 
-	rule_list_sort(list);
-	for (i = 0; i < list->len; i++) {
-		for (j = i + 1; j < list->len && r[j].proto == r[i].proto &&
-		     r[j].port.min <= r[i].port.max; j++) {
-			if (!rules_overlap(&r[i], &r[j]))
-				continue;
-			rule_format(&r[i], RULE_WITH_TARGET, one, sizeof(one));
-			rule_format(&r[j], RULE_WITH_TARGET, other, sizeof(other));
-			snprintf(b->error, sizeof(b->error),
-				 "rules %s and %s overlap", one, other);
-			return -EEXIST;
-		}
-	}
-	return 0;
+	if (found <= 0)
+		return found;
+	rule_format(&list->rules[i], RULE_WITH_TARGET, one, sizeof(one));
+	rule_format(&list->rules[j], RULE_WITH_TARGET, other, sizeof(other));
+	snprintf(b->error, sizeof(b->error), "rules %s and %s overlap", one,
+		 other);
+	return -EEXIST;
 }
 
 static int compare_by_map(const void *pa, const void *pb)
@@ -449,16 +428,6 @@ static int build_next(struct backend *b, struct nft_txn *txn,
 	return 0;
 }
 
-static int build_retire(struct backend *b, struct nft_txn *txn,
-			const struct nft_state *state, const void *arg)
-{
-	(void)b;
-	(void)state;
-	(void)arg;
-	nft_txn_retire(txn);
-	return 0;
-}
-
 static int restore_steps(struct backend *b, const struct rule_list *rules)
 {
 	size_t next = 0;
@@ -493,7 +462,7 @@ static int nft_replace(struct backend *b, const struct rule_list *rules)
 			ret = rule_list_append(&checked, &r);
 	}
 	if (!ret)
-		ret = check_overlaps(b, &checked);
+		ret = refuse_overlaps(b, &checked);
 	/* Rules of one map together make few, full element messages. */
 	if (!ret && checked.len > 1)
 		qsort(checked.rules, checked.len, sizeof(*checked.rules),

@@ -16,6 +16,7 @@
 
 #include "host/conntrack.h"
 #include "netlink/netlink.h"
+#include "util/array.h"
 
 /* The entries to delete: their family and original tuple nest, verbatim. */
 struct doomed {
@@ -95,18 +96,13 @@ static int keep_doomed(struct doomed_list *list, uint8_t family,
 
 	if (tuple->nla_len > sizeof(entry->tuple))
 		return 0;
-	if (list->len == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		struct doomed *grown = realloc(list->entries,
-					       cap * sizeof(*grown));
-
-		if (!grown) {
-			list->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		list->entries = grown;
-		list->cap = cap;
+	entry = array_grow(list->entries, &list->cap, list->len,
+			   sizeof(*entry));
+	if (!entry) {
+		list->err = -ENOMEM;
+		return MNL_CB_ERROR;
 	}
+	list->entries = entry;
 	entry = &list->entries[list->len++];
 	entry->family = family;
 	entry->tuple_len = tuple->nla_len;

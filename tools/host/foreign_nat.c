@@ -19,6 +19,7 @@
 #include "backends/nft/nft_layout.h"
 #include "host/foreign_nat.h"
 #include "netlink/nft_netlink.h"
+#include "util/array.h"
 
 /* nftables itself refuses deeper jump stacks. */
 #define JUMP_DEPTH_MAX	16
@@ -51,20 +52,6 @@ struct ruleset {
 	bool failed;
 };
 
-/* Room for one more item: the array, moved or not, or NULL. */
-static void *grow(void *items, size_t *cap, size_t len, size_t size)
-{
-	size_t new_cap = *cap ? *cap * 2 : 16;
-	void *bigger;
-
-	if (len < *cap)
-		return items;
-	bigger = realloc(items, new_cap * size);
-	if (bigger)
-		*cap = new_cap;
-	return bigger;
-}
-
 /* ip, ip6 and inet tables other than ours. */
 static bool foreign(uint32_t family, const char *table)
 {
@@ -85,8 +72,8 @@ static void keep_chain(struct ruleset *rs, const struct nftnl_chain *c)
 	const char *type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
 	struct chain_info *info;
 
-	info = grow(rs->chains, &rs->chains_cap, rs->chains_len,
-		    sizeof(*info));
+	info = array_grow(rs->chains, &rs->chains_cap, rs->chains_len,
+			  sizeof(*info));
 	if (!info) {
 		rs->failed = true;
 		return;
@@ -355,7 +342,8 @@ static void keep_rule(struct ruleset *rs, const struct nftnl_rule *r)
 {
 	struct rule_info *info;
 
-	info = grow(rs->rules, &rs->rules_cap, rs->rules_len, sizeof(*info));
+	info = array_grow(rs->rules, &rs->rules_cap, rs->rules_len,
+			  sizeof(*info));
 	if (!info) {
 		rs->failed = true;
 		return;
@@ -433,7 +421,7 @@ static void emit(struct foreign_nat_list *list, const struct chain_info *base,
 	struct foreign_nat *f;
 
 	/* Short of memory, a warning is left out. */
-	f = grow(list->items, &list->cap, list->len, sizeof(*f));
+	f = array_grow(list->items, &list->cap, list->len, sizeof(*f));
 	if (!f)
 		return;
 	list->items = f;

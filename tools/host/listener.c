@@ -15,6 +15,7 @@
 
 #include "host/listener.h"
 #include "netlink/netlink.h"
+#include "util/array.h"
 
 unsigned int listener_proto_bit(uint8_t proto)
 {
@@ -32,16 +33,13 @@ unsigned int listener_proto_bit(uint8_t proto)
 static int append_listener(struct listener_table *table,
 			   const struct listener *listener)
 {
-	if (table->len == table->cap) {
-		size_t cap = table->cap ? table->cap * 2 : 32;
-		struct listener *items;
+	struct listener *items;
 
-		items = realloc(table->items, cap * sizeof(*items));
-		if (!items)
-			return -ENOMEM;
-		table->items = items;
-		table->cap = cap;
-	}
+	items = array_grow(table->items, &table->cap, table->len,
+			   sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	table->items = items;
 	table->items[table->len++] = *listener;
 	return 0;
 }

@@ -7,21 +7,7 @@
 #include <linux/portredir.h>
 
 #include "host/port_map.h"
-
-static int grow(void **items, size_t *cap, size_t len, size_t size)
-{
-	size_t new_cap = *cap ? *cap * 2 : 32;
-	void *grown;
-
-	if (len < *cap)
-		return 0;
-	grown = realloc(*items, new_cap * size);
-	if (!grown)
-		return -ENOMEM;
-	*items = grown;
-	*cap = new_cap;
-	return 0;
-}
+#include "util/array.h"
 
 /* The classes in port order, named as port_class() names them. */
 static int class_rank(const char *class)
@@ -65,12 +51,15 @@ struct builder {
 static int add_entry(struct builder *b, const struct port_entry *entry)
 {
 	struct port_map *map = b->map;
+	struct port_entry *entries;
 
 	if (!entry_passes(entry, b->filter))
 		return 0;
-	if (grow((void **)&map->entries, &b->entry_cap, map->len,
-		 sizeof(*map->entries)))
+	entries = array_grow(map->entries, &b->entry_cap, map->len,
+			     sizeof(*entries));
+	if (!entries)
 		return -ENOMEM;
+	map->entries = entries;
 	map->entries[map->len++] = *entry;
 	return 0;
 }
@@ -215,6 +204,7 @@ static int link_rule(struct builder *b, const struct redir_rule *rule,
 	const struct port_range *ports = target ? &rule->to : &rule->port;
 	struct port_map *map = b->map;
 	size_t i = entries_end(map, rule->proto, ports);
+	struct port_link *links;
 
 	while (i-- > 0) {
 		const struct port_entry *entry = &map->entries[i];
@@ -223,9 +213,11 @@ static int link_rule(struct builder *b, const struct redir_rule *rule,
 			break;
 		if (entry->ports.max < ports->min)
 			continue;
-		if (grow((void **)&map->links, &b->link_cap, map->link_count,
-			 sizeof(*map->links)))
+		links = array_grow(map->links, &b->link_cap, map->link_count,
+				   sizeof(*links));
+		if (!links)
 			return -ENOMEM;
+		map->links = links;
 		map->links[map->link_count++] = (struct port_link){
 			.entry = i, .target = target, .rule = rule,
 		};
@@ -314,29 +306,33 @@ static bool same_size(const struct port_range *a, const struct port_range *b)
 	return port_range_size(a) == port_range_size(b);
 }
 
+/*
+ * @onto, or, for one port @ports of @from where the rule maps a range onto
+ * a range of its size, the one port of @onto at the same offset.
+ */
+static struct port_range across(const struct redir_rule *rule,
+				const struct port_range *from,
+				const struct port_range *onto,
+				const struct port_range *ports)
+{
+	struct port_range result = *onto;
+
+	if (same_size(&rule->port, &rule->to) && ports->min == ports->max &&
+	    rule->to.min != rule->to.max) {
+		result.min = onto->min + (ports->min - from->min);
+		result.max = result.min;
+	}
+	return result;
+}
+
 struct port_range rule_target_of(const struct redir_rule *rule,
 				 const struct port_range *ports)
 {
-	struct port_range target = rule->to;
-
-	/* A range onto a range of its size keeps the offset. */
-	if (same_size(&rule->port, &rule->to) && ports->min == ports->max &&
-	    rule->to.min != rule->to.max) {
-		target.min = rule->to.min + (ports->min - rule->port.min);
-		target.max = target.min;
-	}
-	return target;
+	return across(rule, &rule->port, &rule->to, ports);
 }
 
 struct port_range rule_sources_of(const struct redir_rule *rule,
 				  const struct port_range *ports)
 {
-	struct port_range sources = rule->port;
-
-	if (same_size(&rule->port, &rule->to) && ports->min == ports->max &&
-	    rule->to.min != rule->to.max) {
-		sources.min = rule->port.min + (ports->min - rule->to.min);
-		sources.max = sources.min;
-	}
-	return sources;
+	return across(rule, &rule->to, &rule->port, ports);
 }

@@ -296,20 +296,6 @@ static int check_port_count(const struct rule_words *words,
 	return 0;
 }
 
-static int check_target_size(const struct redir_rule *rule,
-			     struct parse_error *error)
-{
-	unsigned int size = port_range_size(&rule->port);
-	unsigned int to_size = port_range_size(&rule->to);
-
-	if (to_size == 1 || to_size == size)
-		return 0;
-	return parse_fail(error,
-			  "target range %u-%u has %u ports but %u-%u has %u (expected a single target port or a range of %u)",
-			  rule->to.min, rule->to.max, to_size,
-			  rule->port.min, rule->port.max, size, size);
-}
-
 static int parse_ports(const struct rule_words *words,
 		       enum rule_syntax syntax, struct redir_rule *rule,
 		       struct parse_error *error)
@@ -327,7 +313,7 @@ static int parse_ports(const struct rule_words *words,
 	if (parse_port_range(words->positional[first_port + 1], rule->proto,
 			     &rule->to, error))
 		return -1;
-	return check_target_size(rule, error);
+	return rule_check_target(rule, error->message, sizeof(error->message));
 }
 
 static int parse_family(const struct rule_words *words,
@@ -364,7 +350,6 @@ static int parse_direction(const struct rule_words *words,
 	return 0;
 }
 
-/* Steering hands a TCP connection to a listener: no other protocol has one. */
 static int parse_mode(const struct rule_words *words, enum rule_syntax syntax,
 		      struct redir_rule *rule, struct parse_error *error)
 {
@@ -374,12 +359,8 @@ static int parse_mode(const struct rule_words *words, enum rule_syntax syntax,
 		return parse_fail(error,
 				  "unexpected \"--steer\": the mode belongs to the rule, not to its selector (expected %s)",
 				  RULE_GRAMMAR_SELECTOR);
-	if (rule->proto != IPPROTO_TCP)
-		return parse_fail(error,
-				  "--steer works for TCP only: %s keeps NAT (leave --steer out)",
-				  rule_proto_name(rule->proto));
 	rule->mode = PORTREDIR_MODE_STEER;
-	return 0;
+	return rule_check_mode(rule, error->message, sizeof(error->message));
 }
 
 static int parse_interface(const char *name, struct redir_rule *rule,
@@ -411,7 +392,8 @@ int parse_rule(int count, char *const *words, enum rule_syntax syntax,
 	    parse_family(&sorted, rule, error) ||
 	    parse_direction(&sorted, rule, error) ||
 	    parse_mode(&sorted, syntax, rule, error) ||
-	    parse_interface(sorted.dev, rule, error))
+	    parse_interface(sorted.dev, rule, error) ||
+	    rule_check_selector(rule, error->message, sizeof(error->message)))
 		return -1;
 	return 0;
 }

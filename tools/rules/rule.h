@@ -57,6 +57,35 @@ bool rule_has_interface(const struct redir_rule *rule);
 bool rules_overlap(const struct redir_rule *a, const struct redir_rule *b);
 int rule_compare(const struct redir_rule *a, const struct redir_rule *b);
 
+/*
+ * Does a rule of @list overlap @rule? If one does, says which in @why
+ * ("overlaps existing rule \"tcp 80 to 8080\"") and returns true.
+ */
+bool rule_list_explain_overlap(const struct rule_list *list,
+			       const struct redir_rule *rule, char *why,
+			       size_t len);
+
+/*
+ * Do two rules of @list overlap? Returns 0 when none do, 1 with the two
+ * (@one before @other in rule_compare() order) as indexes into @list, or
+ * -ENOMEM. What restore and the nft backend's replace refuse.
+ */
+int rule_list_find_overlap(const struct rule_list *list, size_t *one,
+			   size_t *other);
+
+/*
+ * What every rule must be, whoever made it: parse_rule() holds the rules it
+ * makes to it, the nft backend the rules it is handed (the kernel module
+ * checks its own). Each returns 0, or -EINVAL with the reason in @why.
+ * The selector: a known protocol, a port range, family and direction
+ * masks, an interface for inbound traffic only.
+ */
+int rule_check_selector(const struct redir_rule *rule, char *why, size_t len);
+/* A target range of one port or of as many ports as the matched range. */
+int rule_check_target(const struct redir_rule *rule, char *why, size_t len);
+/* NAT, or steering for TCP. */
+int rule_check_mode(const struct redir_rule *rule, char *why, size_t len);
+
 enum rule_syntax {
 	RULE_SELECTOR,		/* what del takes: no target */
 	RULE_WITH_TARGET,	/* what add, save and restore take */

@@ -12,6 +12,7 @@
 
 #include "rules/parse.h"
 #include "rules/rule_file.h"
+#include "util/array.h"
 
 #define WORDS_PER_LINE_MAX 32
 
@@ -38,16 +39,13 @@ static int invalid(struct rule_file *file, unsigned int line,
 static int add_rule(struct rule_file *file, const struct redir_rule *rule,
 		    unsigned int line)
 {
-	if (file->rules.len == file->lines_cap) {
-		size_t cap = file->lines_cap ? file->lines_cap * 2 : 16;
-		unsigned int *lines;
+	unsigned int *lines;
 
-		lines = realloc(file->lines, cap * sizeof(*lines));
-		if (!lines)
-			return -ENOMEM;
-		file->lines = lines;
-		file->lines_cap = cap;
-	}
+	lines = array_grow(file->lines, &file->lines_cap, file->rules.len,
+			   sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	file->lines = lines;
 	file->lines[file->rules.len] = line;
 	return rule_list_append(&file->rules, rule);
 }
@@ -87,57 +85,30 @@ static int parse_line(struct rule_file *file, char *text, size_t len,
 	return add_rule(file, &rule, line);
 }
 
-static int compare_rule_pointers(const void *a, const void *b)
-{
-	const struct redir_rule *const *x = a, *const *y = b;
-
-	return rule_compare(*x, *y);
-}
-
-static int report_conflict(struct rule_file *file, const struct redir_rule *a,
-			   const struct redir_rule *b)
-{
-	unsigned int line_a = file->lines[a - file->rules.rules];
-	unsigned int line_b = file->lines[b - file->rules.rules];
-	char text_a[RULE_FORMAT_MAX], text_b[RULE_FORMAT_MAX];
-
-	if (line_a > line_b)
-		return report_conflict(file, b, a);
-	rule_format(a, RULE_WITH_TARGET, text_a, sizeof(text_a));
-	rule_format(b, RULE_WITH_TARGET, text_b, sizeof(text_b));
-	return invalid(file, line_b, "\"%s\" overlaps \"%s\" on line %u",
-		       text_b, text_a, line_a);
-}
-
 /*
  * The kernel would refuse overlapping rules too, but only here can the
- * answer name both lines. Sorted by protocol and first port, each rule
- * need only be compared with those starting inside its range.
+ * answer name both lines.
  */
 static int check_overlaps(struct rule_file *file)
 {
-	const struct redir_rule **sorted;
-	size_t n = file->rules.len, i, j;
-	int status = 0;
+	char text_a[RULE_FORMAT_MAX], text_b[RULE_FORMAT_MAX];
+	size_t a, b, swap;
+	int found = rule_list_find_overlap(&file->rules, &a, &b);
 
-	if (n < 2)
-		return 0;
-	sorted = malloc(n * sizeof(*sorted));
-	if (!sorted)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		sorted[i] = &file->rules.rules[i];
-	qsort(sorted, n, sizeof(*sorted), compare_rule_pointers);
-
-	for (i = 0; i < n && !status; i++)
-		for (j = i + 1; j < n && !status &&
-				sorted[j]->proto == sorted[i]->proto &&
-				sorted[j]->port.min <= sorted[i]->port.max; j++)
-			if (rules_overlap(sorted[i], sorted[j]))
-				status = report_conflict(file, sorted[i],
-							 sorted[j]);
-	free(sorted);
-	return status;
+	if (found <= 0)
+		return found;
+	if (file->lines[a] > file->lines[b]) {
+		swap = a;
+		a = b;
+		b = swap;
+	}
+	rule_format(&file->rules.rules[a], RULE_WITH_TARGET, text_a,
+		    sizeof(text_a));
+	rule_format(&file->rules.rules[b], RULE_WITH_TARGET, text_b,
+		    sizeof(text_b));
+	return invalid(file, file->lines[b],
+		       "\"%s\" overlaps \"%s\" on line %u", text_b, text_a,
+		       file->lines[a]);
 }
 
 int rule_file_parse(struct rule_file *file, const char *text, size_t len)

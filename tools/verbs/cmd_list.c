@@ -131,6 +131,21 @@ static void print_listeners(struct printer *p, const struct redir_rule *rule,
 	print_close_array(p);
 }
 
+struct listed_rules {
+	const struct rule_list *rules;
+	const struct listener_table *listeners;
+	const struct rule_style *style;
+};
+
+static void print_listed_rule(struct printer *p, size_t index, void *arg)
+{
+	const struct listed_rules *listed = arg;
+	const struct redir_rule *rule = &listed->rules->rules[index];
+
+	print_rule(p, rule, listed->style);
+	print_listeners(p, rule, listed->listeners);
+}
+
 static void print_rules(const struct options *options,
 			const struct rule_list *rules,
 			const struct listener_table *listeners)
@@ -141,21 +156,9 @@ static void print_rules(const struct options *options,
 		.numeric = options->numeric,
 		.services = &services,
 	};
-	struct printer p;
-	size_t i;
+	struct listed_rules listed = { rules, listeners, &style };
 
-	printer_init(&p, stdout, options->json);
-	print_open_array(&p, NULL);
-	for (i = 0; i < rules->len; i++) {
-		print_open_object(&p, NULL);
-		print_rule(&p, &rules->rules[i], &style);
-		print_listeners(&p, &rules->rules[i], listeners);
-		print_close_object(&p);
-		print_end_line(&p);
-	}
-	print_close_array(&p);
-	if (options->json)
-		print_end_line(&p);
+	print_items(options, rules->len, print_listed_rule, &listed);
 	service_table_free(&services);
 }
 

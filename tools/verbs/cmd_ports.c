@@ -257,6 +257,29 @@ static void print_flags(struct printer *p, unsigned int flags)
 	print_close_array(p);
 }
 
+/* The entries in order: each takes the links that follow the last one's. */
+struct printed_map {
+	const struct port_map *map;
+	size_t cursor;
+	struct service_table *services;
+	const struct rule_style *style;
+};
+
+static void print_entry(struct printer *p, size_t index, void *arg)
+{
+	struct printed_map *printed = arg;
+	const struct port_entry *entry = &printed->map->entries[index];
+
+	print_string(p, "protocol", "%s", rule_proto_name(entry->proto));
+	print_port_note(p, entry, printed->services);
+	print_socket(p, entry);
+	print_links(p, printed->map, &printed->cursor, index, false,
+		    printed->style);
+	print_links(p, printed->map, &printed->cursor, index, true,
+		    printed->style);
+	print_flags(p, entry->flags);
+}
+
 static void print_map(const struct options *options,
 		      const struct port_map *map)
 {
@@ -267,27 +290,13 @@ static void print_map(const struct options *options,
 		.numeric = options->numeric,
 		.services = &services,
 	};
-	size_t i, cursor = 0;
-	struct printer p;
+	struct printed_map printed = {
+		.map = map,
+		.services = options->numeric ? NULL : &services,
+		.style = &style,
+	};
 
-	printer_init(&p, stdout, options->json);
-	print_open_array(&p, NULL);
-	for (i = 0; i < map->len; i++) {
-		const struct port_entry *entry = &map->entries[i];
-
-		print_open_object(&p, NULL);
-		print_string(&p, "protocol", "%s", rule_proto_name(entry->proto));
-		print_port_note(&p, entry, options->numeric ? NULL : &services);
-		print_socket(&p, entry);
-		print_links(&p, map, &cursor, i, false, &style);
-		print_links(&p, map, &cursor, i, true, &style);
-		print_flags(&p, entry->flags);
-		print_close_object(&p);
-		print_end_line(&p);
-	}
-	print_close_array(&p);
-	if (options->json)
-		print_end_line(&p);
+	print_items(options, map->len, print_entry, &printed);
 	service_table_free(&services);
 }
 

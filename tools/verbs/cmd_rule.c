@@ -29,74 +29,75 @@ static void warn_about_rule(const struct redir_rule *rule)
 static int report_overlap(struct backend *b, const struct redir_rule *rule,
 			  const char *text)
 {
-	char reason[sizeof(b->error)], existing[RULE_FORMAT_MAX];
+	char reason[sizeof(b->error)];
 	struct rule_list rules = { 0 };
-	size_t i;
 
 	memcpy(reason, b->error, sizeof(reason));
-	if (!backend_list(b, &rules)) {
-		for (i = 0; i < rules.len; i++)
-			if (rules_overlap(&rules.rules[i], rule))
-				break;
-		if (i < rules.len) {
-			rule_format(&rules.rules[i], RULE_WITH_TARGET, existing,
-				    sizeof(existing));
-			snprintf(reason, sizeof(reason),
-				 "overlaps existing rule \"%s\"", existing);
-		}
-	}
+	if (!backend_list(b, &rules))
+		rule_list_explain_overlap(&rules, rule, reason, sizeof(reason));
 	rule_list_free(&rules);
 	memcpy(b->error, reason, sizeof(reason));
 	return operation_failed(b, -EEXIST, "add %s", text);
 }
 
+/* What add and del work on: the rule, its words for messages, the backend. */
+struct rule_change {
+	struct redir_rule rule;
+	char text[RULE_FORMAT_MAX];
+	struct backend b;
+};
+
+/* Parses the rule, then opens the backend; returns an exit status. */
+static int begin_change(const struct options *options, int argc, char **argv,
+			enum rule_syntax syntax, struct rule_change *change)
+{
+	struct parse_error error;
+	int status;
+
+	if (parse_rule(argc, argv, syntax, &change->rule, &error))
+		return usage_error("%s", error.message);
+	status = open_backend(options, &change->b);
+	if (!status)
+		rule_format(&change->rule, syntax, change->text,
+			    sizeof(change->text));
+	return status;
+}
+
 int cmd_add(const struct options *options, int argc, char **argv)
 {
-	char text[RULE_FORMAT_MAX];
-	struct parse_error error;
-	struct redir_rule rule;
-	struct backend b;
+	struct rule_change c;
 	int status, err;
 
-	if (parse_rule(argc, argv, RULE_WITH_TARGET, &rule, &error))
-		return usage_error("%s", error.message);
-	status = open_backend(options, &b);
+	status = begin_change(options, argc, argv, RULE_WITH_TARGET, &c);
 	if (status)
 		return status;
 
-	rule_format(&rule, RULE_WITH_TARGET, text, sizeof(text));
-	err = backend_add(&b, &rule);
+	err = backend_add(&c.b, &c.rule);
 	if (err == -EEXIST)
-		status = report_overlap(&b, &rule, text);
+		status = report_overlap(&c.b, &c.rule, c.text);
 	else if (err)
-		status = operation_failed(&b, err, "add %s", text);
+		status = operation_failed(&c.b, err, "add %s", c.text);
 	else
-		warn_about_rule(&rule);
-	backend_close(&b);
+		warn_about_rule(&c.rule);
+	backend_close(&c.b);
 	return status;
 }
 
 int cmd_del(const struct options *options, int argc, char **argv)
 {
-	char text[RULE_FORMAT_MAX];
-	struct parse_error error;
-	struct redir_rule rule;
-	struct backend b;
+	struct rule_change c;
 	int status, err;
 
-	if (parse_rule(argc, argv, RULE_SELECTOR, &rule, &error))
-		return usage_error("%s", error.message);
-	status = open_backend(options, &b);
+	status = begin_change(options, argc, argv, RULE_SELECTOR, &c);
 	if (status)
 		return status;
 
-	rule_format(&rule, RULE_SELECTOR, text, sizeof(text));
-	err = backend_del(&b, &rule);
-	if (err == -ENOENT && !b.error[0])
-		snprintf(b.error, sizeof(b.error), "no such rule");
+	err = backend_del(&c.b, &c.rule);
+	if (err == -ENOENT && !c.b.error[0])
+		snprintf(c.b.error, sizeof(c.b.error), "no such rule");
 	if (err)
-		status = operation_failed(&b, err, "del %s", text);
-	backend_close(&b);
+		status = operation_failed(&c.b, err, "del %s", c.text);
+	backend_close(&c.b);
 	return status;
 }
 

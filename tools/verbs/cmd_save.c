@@ -13,32 +13,27 @@
 #include "output/message.h"
 #include "output/print.h"
 #include "rules/rule_file.h"
+#include "util/array.h"
 #include "verbs/command.h"
+
+static void print_saved_rule(struct printer *p, size_t index, void *arg)
+{
+	static const struct rule_style style = {
+		.syntax = true,
+		.with_target = true,
+		.numeric = true,
+	};
+	const struct rule_list *rules = arg;
+
+	print_rule(p, &rules->rules[index], &style);
+}
 
 static void print_saved_rules(const struct options *options,
 			      const struct backend *b,
 			      const struct rule_list *rules)
 {
-	struct rule_style style = {
-		.syntax = true,
-		.with_target = true,
-		.numeric = true,
-	};
-	struct printer p;
-	size_t i;
-
 	(void)b;
-	printer_init(&p, stdout, options->json);
-	print_open_array(&p, NULL);
-	for (i = 0; i < rules->len; i++) {
-		print_open_object(&p, NULL);
-		print_rule(&p, &rules->rules[i], &style);
-		print_close_object(&p);
-		print_end_line(&p);
-	}
-	print_close_array(&p);
-	if (options->json)
-		print_end_line(&p);
+	print_items(options, rules->len, print_saved_rule, (void *)rules);
 }
 
 int cmd_save(const struct options *options, int argc, char **argv)
@@ -55,16 +50,13 @@ static char *read_all(FILE *input, size_t *len)
 
 	*len = 0;
 	do {
-		if (*len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(text, cap);
-			if (!grown) {
-				free(text);
-				errno = ENOMEM;
-				return NULL;
-			}
-			text = grown;
+		grown = array_grow(text, &cap, *len, 1);
+		if (!grown) {
+			free(text);
+			errno = ENOMEM;
+			return NULL;
 		}
+		text = grown;
 		got = fread(text + *len, 1, cap - *len, input);
 		*len += got;
 	} while (got);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The steps the verbs share: argument checks, the backend, reading rules. */
 #include "output/message.h"
+#include "output/print.h"
 #include "verbs/command.h"
 
 int expect_no_arguments(const char *verb, int argc, char **argv)
@@ -18,6 +19,25 @@ int open_backend(const struct options *options, struct backend *b)
 		return STATUS_OK;
 	}
 	return failure("%s", b->error);
+}
+
+void print_items(const struct options *options, size_t count,
+		 print_item_fn print_item, void *arg)
+{
+	struct printer p;
+	size_t i;
+
+	printer_init(&p, stdout, options->json);
+	print_open_array(&p, NULL);
+	for (i = 0; i < count; i++) {
+		print_open_object(&p, NULL);
+		print_item(&p, i, arg);
+		print_close_object(&p);
+		print_end_line(&p);
+	}
+	print_close_array(&p);
+	if (options->json)
+		print_end_line(&p);
 }
 
 int show_rules(const struct options *options, const char *verb,

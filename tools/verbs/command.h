@@ -3,6 +3,7 @@
 #define COMMAND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "backends/backend.h"
 
@@ -39,6 +40,16 @@ int open_backend(const struct options *options, struct backend *b);
 
 /* Usage error unless @argc is 0: for verbs that take no arguments. */
 int expect_no_arguments(const char *verb, int argc, char **argv);
+
+struct printer;
+typedef void (*print_item_fn)(struct printer *p, size_t index, void *arg);
+
+/*
+ * What list, save and ports print: @count objects, each filled by
+ * @print_item, on a line of its own or as one JSON array.
+ */
+void print_items(const struct options *options, size_t count,
+		 print_item_fn print_item, void *arg);
 
 typedef void (*show_rules_fn)(const struct options *options,
 			      const struct backend *b,

@@ -19,6 +19,7 @@
 
 #include "backends/nft/nft_elems.h"
 #include "backends/nft/nft_layout.h"
+#include "util/array.h"
 
 #define TAG_FORMAT		"part of %hu-%hu to %hu-%hu"
 
@@ -30,17 +31,28 @@ void nft_raw_free(struct nft_raw_list *raw)
 
 static struct nft_raw_elem *raw_new(struct nft_raw_list *raw)
 {
-	if (raw->len == raw->cap) {
-		size_t cap = raw->cap ? raw->cap * 2 : 64;
-		void *grown = realloc(raw->elems, cap * sizeof(*raw->elems));
+	struct nft_raw_elem *elems;
 
-		if (!grown)
-			return NULL;
-		raw->elems = grown;
-		raw->cap = cap;
-	}
+	elems = array_grow(raw->elems, &raw->cap, raw->len, sizeof(*elems));
+	if (!elems)
+		return NULL;
+	raw->elems = elems;
 	memset(&raw->elems[raw->len], 0, sizeof(raw->elems[0]));
 	return &raw->elems[raw->len++];
+}
+
+int nft_raw_append(struct nft_raw_list *to, const struct nft_raw_list *from)
+{
+	struct nft_raw_elem *elem;
+	size_t i;
+
+	for (i = 0; i < from->len; i++) {
+		elem = raw_new(to);
+		if (!elem)
+			return -ENOMEM;
+		*elem = from->elems[i];
+	}
+	return 0;
 }
 
 static int udata_cb(const struct nftnl_udata *attr, void *arg)

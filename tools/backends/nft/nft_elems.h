@@ -35,6 +35,8 @@ struct nft_raw_list {
 };
 
 void nft_raw_free(struct nft_raw_list *raw);
+/* Copies the elements of @from to the end of @to: 0 or -ENOMEM. */
+int nft_raw_append(struct nft_raw_list *to, const struct nft_raw_list *from);
 
 /*
  * Appends the elements of one NEWSETELEM or DELSETELEM message, a dump

@@ -66,22 +66,8 @@ static void forget_held(struct monitor *m)
 static void append(struct monitor *m, struct nft_raw_list *to,
 		   const struct nft_raw_list *from)
 {
-	size_t i;
-
-	for (i = 0; i < from->len; i++) {
-		if (to->len == to->cap) {
-			size_t cap = to->cap ? to->cap * 2 : 64;
-			void *grown = realloc(to->elems, cap * sizeof(*to->elems));
-
-			if (!grown) {
-				m->err = -ENOMEM;
-				return;
-			}
-			to->elems = grown;
-			to->cap = cap;
-		}
-		to->elems[to->len++] = from->elems[i];
-	}
+	if (nft_raw_append(to, from))
+		m->err = -ENOMEM;
 }
 
 static void gather(struct monitor *m, const struct nlmsghdr *nlh, int op)
