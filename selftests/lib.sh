@@ -104,19 +104,29 @@ setup_ns() {
 # The picture at the top of this file.
 setup_topology() {
 	setup_ns CLIENT SERVER
-	ip link add veth0 netns "$CLIENT" type veth peer name veth0 netns "$SERVER" ||
-		fail "cannot create a veth pair"
+	veth_pair "$CLIENT" veth0 "$SERVER" veth0
 	# nodad: no wait for duplicate address detection before IPv6 works.
-	ip -n "$CLIENT" -batch - <<-EOF || fail "cannot set up $CLIENT"
+	ns_batch "$CLIENT" <<-EOF
 		addr add $CLIENT_IP4/24 dev veth0
 		addr add $CLIENT_IP6/64 dev veth0 nodad
 		link set veth0 up
 	EOF
-	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+	ns_batch "$SERVER" <<-EOF
 		addr add $SERVER_IP4/24 dev veth0
 		addr add $SERVER_IP6/64 dev veth0 nodad
 		link set veth0 up
 	EOF
+}
+
+# veth_pair NS1 DEV1 NS2 DEV2: a veth link between two namespaces.
+veth_pair() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" ||
+		fail "cannot create a veth pair"
+}
+
+# ns_batch NS: the `ip` commands on stdin, run in NS.
+ns_batch() {
+	ip -n "$1" -batch - || fail "cannot set up $1"
 }
 
 # Remove what a scenario made: its processes (those in its namespaces and
@@ -164,37 +174,38 @@ listen() {
 	# A datagram's child would otherwise wait for more forever.
 	udp) address=UDP6-RECVFROM:$port,fork,reuseaddr,ipv6only=0 opts+=(-T 5) ;;
 	esac
-	(
-		close_conn_fds
-		exec ip netns exec "$ns" socat "${opts[@]}" "$address" \
-			SYSTEM:"$reply" </dev/null >/dev/null 2>&1
-	) &
-	local pid=$!
-	disown $pid
-	busywait 10000 pid_listens "$pid" "$ns" "$proto" "$port" ||
-		fail "the $proto listener on port $port of $ns did not come up"
+	start_listener "$ns" "$proto" "$port" "the $proto listener on port $port of $ns" \
+		"${opts[@]}" "$address" SYSTEM:"$reply"
 }
 
 # listen_at NS ADDRESS PORT: a TCP service bound to ADDRESS only, that
 # greets each connection with "srvPORT from PEER", PEER being the client
 # address it sees as socat writes it (IPv6 in full, in brackets).
 listen_at() {
-	local ns=$1 addr=$2 port=$3 address proto=tcp4 reply
-	reply="echo srv$port from \$SOCAT_PEERADDR"
+	local ns=$1 addr=$2 port=$3 address proto=tcp4
 	if [[ $addr == *:* ]]; then
 		address=TCP6-LISTEN:$port,bind=[$addr],fork,reuseaddr proto=tcp
 	else
 		address=TCP4-LISTEN:$port,bind=$addr,fork,reuseaddr
 	fi
+	start_listener "$ns" "$proto" "$port" "the listener on $addr port $port of $ns" \
+		-t 5 "$address" SYSTEM:"echo srv$port from \$SOCAT_PEERADDR"
+}
+
+# start_listener NS KIND PORT WHAT SOCAT-ARGS...: socat in NS, in the
+# background, once it listens on PORT (KIND as pid_listens takes it); WHAT
+# names it should it not come up. Its pid is left in $listener_pid.
+start_listener() {
+	local ns=$1 kind=$2 port=$3 what=$4
+	shift 4
 	(
 		close_conn_fds
-		exec ip netns exec "$ns" socat -t 5 "$address" SYSTEM:"$reply" \
-			</dev/null >/dev/null 2>&1
+		exec ip netns exec "$ns" socat "$@" </dev/null >/dev/null 2>&1
 	) &
-	local pid=$!
-	disown $pid
-	busywait 10000 pid_listens "$pid" "$ns" "$proto" "$port" ||
-		fail "the listener on $addr port $port of $ns did not come up"
+	listener_pid=$!
+	disown "$listener_pid"
+	busywait 10000 pid_listens "$listener_pid" "$ns" "$kind" "$port" ||
+		fail "$what did not come up"
 }
 
 # pid_listens PID NS PROTO PORT: PID has entered NS, and there a socket

@@ -64,21 +64,20 @@ local_leaves_other_hosts_alone() {
 forwarded_left_alone() {
 	setup_topology
 	setup_ns FAR
-	ip link add veth1 netns "$SERVER" type veth peer name veth0 netns "$FAR" ||
-		fail "cannot create a veth pair"
-	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+	veth_pair "$SERVER" veth1 "$FAR" veth0
+	ns_batch "$SERVER" <<-EOF
 		addr add 198.51.100.1/24 dev veth1
 		addr add 2001:db8:1::1/64 dev veth1 nodad
 		link set veth1 up
 	EOF
-	ip -n "$FAR" -batch - <<-EOF || fail "cannot set up $FAR"
+	ns_batch "$FAR" <<-EOF
 		addr add 198.51.100.2/24 dev veth0
 		addr add 2001:db8:1::2/64 dev veth0 nodad
 		link set veth0 up
 		route add default via 198.51.100.1
 		route add default via 2001:db8:1::1
 	EOF
-	ip -n "$CLIENT" -batch - <<-EOF || fail "cannot set up $CLIENT"
+	ns_batch "$CLIENT" <<-EOF
 		route add 198.51.100.0/24 via $SERVER_IP4
 		route add 2001:db8:1::/64 via $SERVER_IP6
 	EOF
@@ -710,11 +709,15 @@ redirect_one_direction() {
 redirect_dev() {
 	setup_topology
 	setup_ns CLIENT2
-	ip link add veth0 netns "$CLIENT2" type veth peer name veth1 netns "$SERVER"
-	ip -n "$CLIENT2" addr add 198.51.100.1/24 dev veth0
-	ip -n "$SERVER" addr add 198.51.100.2/24 dev veth1
-	ip -n "$CLIENT2" link set veth0 up
-	ip -n "$SERVER" link set veth1 up
+	veth_pair "$CLIENT2" veth0 "$SERVER" veth1
+	ns_batch "$CLIENT2" <<-EOF
+		addr add 198.51.100.1/24 dev veth0
+		link set veth0 up
+	EOF
+	ns_batch "$SERVER" <<-EOF
+		addr add 198.51.100.2/24 dev veth1
+		link set veth1 up
+	EOF
 	listen "$SERVER" 80
 	listen "$SERVER" 8080
 	cmd_ok pr "$SERVER" add 80 8080 dev veth0
@@ -791,15 +794,14 @@ redirect_vip_on_lo() {
 redirect_input_without_ipv4() {
 	setup_topology
 	setup_ns CLIENT2
-	ip link add veth0 netns "$CLIENT2" type veth peer name veth1 netns "$SERVER" ||
-		fail "cannot create a veth pair"
-	ip -n "$CLIENT2" -batch - <<-EOF || fail "cannot set up $CLIENT2"
+	veth_pair "$CLIENT2" veth0 "$SERVER" veth1
+	ns_batch "$CLIENT2" <<-EOF
 		addr add 198.51.100.1/24 dev veth0
 		addr add 2001:db8:2::1/64 dev veth0 nodad
 		link set veth0 up
 		route add $SERVER_IP4/32 dev veth0
 	EOF
-	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+	ns_batch "$SERVER" <<-EOF
 		addr add 2001:db8:2::2/64 dev veth1 nodad
 		link set veth1 up
 		route add 198.51.100.1/32 dev veth1
@@ -1428,22 +1430,14 @@ steer_needs_kmod() {
 # answers each connection with "srvPORT at LOCALPORT from PEER" and closes
 # first; LOCALPORT is the port the accepted socket has.
 greet() {
-	local ns=$1 port=$2 opts=${3:+,$3} address pid kind
-	for address in "TCP4-LISTEN:$port,fork,reuseaddr$opts" \
-		"TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=1$opts"; do
+	local ns=$1 port=$2 extra=${3:+,$3} address kind
+	for address in "TCP4-LISTEN:$port,fork,reuseaddr$extra" \
+		"TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=1$extra"; do
 		kind=tcp4
 		[[ $address == TCP6* ]] && kind=tcp
-		(
-			close_conn_fds
-			exec ip netns exec "$ns" socat -t 5 "$address" \
-				SYSTEM:"echo srv$port at \$SOCAT_SOCKPORT from \$SOCAT_PEERADDR" \
-				</dev/null >/dev/null 2>&1
-		) &
-		pid=$!
-		disown $pid
-		echo "$pid" >>"$TMP_DIR/pids"
-		busywait 10000 pid_listens "$pid" "$ns" "$kind" "$port" ||
-			fail "the greeting listener on port $port of $ns did not come up"
+		start_listener "$ns" "$kind" "$port" "the greeting listener on port $port of $ns" \
+			-t 5 "$address" SYSTEM:"echo srv$port at \$SOCAT_SOCKPORT from \$SOCAT_PEERADDR"
+		echo "$listener_pid" >>"$TMP_DIR/pids"
 	done
 }
 
