@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # Helpers for portredir's shell selftests. Every scenario gets namespaces of
@@ -158,6 +159,7 @@ in_ns() {
 }
 
 # pr NS ARGS...: the CLI, in NS, on the backend under test.
+# shellcheck disable=SC2153 # run_topic sets BACKEND for each case
 pr() {
 	local ns=$1
 	shift
@@ -423,7 +425,8 @@ connections_of() {
 }
 
 # How socat's listeners write the client's IPv6 address.
-readonly CLIENT_IP6_SEEN=[2001:0db8:0000:0000:0000:0000:0000:0001]
+# shellcheck disable=SC2034 # used by the topic scripts
+readonly CLIENT_IP6_SEEN='[2001:0db8:0000:0000:0000:0000:0000:0001]'
 
 # The rule lines of `list` without their counters.
 list_rules_only() {

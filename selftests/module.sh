@@ -99,7 +99,7 @@ rmmod_with_rules_and_traffic() {
 		close_conn_fds
 		for i in $(seq 1 200); do
 			[[ -e $traffic.stop ]] && break
-			echo "$(probe "$CLIENT" "$SERVER_IP4" 80)" >>"$traffic.answers"
+			printf '%s\n' "$(probe "$CLIENT" "$SERVER_IP4" 80)" >>"$traffic.answers"
 		done
 	) &
 	traffic_pid=$!

@@ -49,6 +49,7 @@ userns_body() {
 	done
 	# shellcheck disable=SC2064 # the pids are known now
 	trap "kill $pids 2>/dev/null; rm -rf '$TMP_DIR'" EXIT
+	# shellcheck disable=SC2016 # expanded by that sh
 	busywait 5000 sh -c '[ -n "$(ss -Hlnt "sport = :8080")" ] && [ -n "$(ss -Hlnt "sport = :80")" ]' ||
 		fail "listeners in the user namespace did not come up"
 	"$PORTREDIR" -b "$BACKEND" add 80 8080 || fail "root of the user namespace cannot add a rule"
@@ -56,7 +57,7 @@ userns_body() {
 	[[ $got == srv8080 ]] || fail "the rule added in the user namespace did not redirect: got '$got'"
 	"$PORTREDIR" -b "$BACKEND" list | grep -Eq '^ *tcp +80\b' || fail "list in the user namespace misses the rule"
 	"$PORTREDIR" -b "$BACKEND" del 80 || fail "root of the user namespace cannot delete its rule"
-	got=$(timeout 5 socat -T 4 -t 4 - TCP6:[::1]:80 </dev/null | head -n 1)
+	got=$(timeout 5 socat -T 4 -t 4 - 'TCP6:[::1]:80' </dev/null | head -n 1)
 	[[ $got == srv80 ]] || fail "after del, port 80 answered '$got'"
 }
 

@@ -121,7 +121,7 @@ restore_is_atomic() {
 	(
 		close_conn_fds
 		while [[ ! -e $TMP_DIR/stop ]]; do
-			echo "$(atomic_probe)" >>"$TMP_DIR/answers"
+			printf '%s\n' "$(atomic_probe)" >>"$TMP_DIR/answers"
 		done
 	) &
 	echo $! >>"$TMP_DIR/pids"

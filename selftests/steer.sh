@@ -37,8 +37,8 @@ greet() {
 	done
 }
 
-readonly LOOPBACK6_SEEN=[0000:0000:0000:0000:0000:0000:0000:0001]
-readonly SERVER_IP6_SEEN=[2001:0db8:0000:0000:0000:0000:0000:0002]
+readonly LOOPBACK6_SEEN='[0000:0000:0000:0000:0000:0000:0000:0001]'
+readonly SERVER_IP6_SEEN='[2001:0db8:0000:0000:0000:0000:0000:0002]'
 
 # A steered connection reaches the target's listener with the port it was
 # sent to, from the client's own address, and leaves no conntrack entry: a
@@ -105,6 +105,7 @@ steer_without_listener() {
 # tcp_ext NS FIELD: a TcpExt counter of NS (nstat's TcpExtFIELD);
 # tcp_ext NS FIELD Tcp /proc/net/snmp: a Tcp one (TcpFIELD).
 tcp_ext() {
+	# shellcheck disable=SC2016 # an awk program
 	in_ns "$1" awk -v field="$2" -v group="${3:-TcpExt}:" '
 		$1 == group && !names { for (i = 2; i <= NF; i++) col[$i] = i; names = 1; next }
 		$1 == group { print $col[field]; exit }' "${4:-/proc/net/netstat}"
