@@ -189,7 +189,7 @@ udp_flow_follows_rules() {
 	if [[ $keep == keep ]]; then
 		cmd_ok pr "$SERVER" --keep-conntrack add udp 80 8080
 		busywait 10000 answered_since "$out" "$((n + 10))" srv80 ||
-			fail "the UDP flow stopped after add --keep-conntrack"
+			fail "the UDP flow stopped after add --keep-conntrack: $(tail -n 3 "$out" | tr '\n' ' ')"
 		! answered_since "$out" "$n" srv8080 ||
 			fail "add --keep-conntrack moved the UDP flow to 8080"
 		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080 udp
