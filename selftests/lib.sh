@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # Helpers for portredir's shell selftests. Every scenario gets namespaces of
@@ -29,6 +30,9 @@ readonly CLIENT_IP4=192.0.2.1 SERVER_IP4=192.0.2.2
 readonly CLIENT_IP6=2001:db8::1 SERVER_IP6=2001:db8::2
 
 SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The topic script that sourced us, for scenarios that re-enter it.
+# shellcheck disable=SC2034 # used by the topic scripts
+SELFTEST_SCRIPT=$SELFTEST_DIR/${0##*/}
 if [[ -z ${PORTREDIR:-} ]]; then
 	if [[ -x $SELFTEST_DIR/../tools/portredir ]]; then
 		PORTREDIR=$SELFTEST_DIR/../tools/portredir
@@ -104,19 +108,29 @@ setup_ns() {
 # The picture at the top of this file.
 setup_topology() {
 	setup_ns CLIENT SERVER
-	ip link add veth0 netns "$CLIENT" type veth peer name veth0 netns "$SERVER" ||
-		fail "cannot create a veth pair"
+	veth_pair "$CLIENT" veth0 "$SERVER" veth0
 	# nodad: no wait for duplicate address detection before IPv6 works.
-	ip -n "$CLIENT" -batch - <<-EOF || fail "cannot set up $CLIENT"
+	ns_batch "$CLIENT" <<-EOF
 		addr add $CLIENT_IP4/24 dev veth0
 		addr add $CLIENT_IP6/64 dev veth0 nodad
 		link set veth0 up
 	EOF
-	ip -n "$SERVER" -batch - <<-EOF || fail "cannot set up $SERVER"
+	ns_batch "$SERVER" <<-EOF
 		addr add $SERVER_IP4/24 dev veth0
 		addr add $SERVER_IP6/64 dev veth0 nodad
 		link set veth0 up
 	EOF
+}
+
+# veth_pair NS1 DEV1 NS2 DEV2: a veth link between two namespaces.
+veth_pair() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" ||
+		fail "cannot create a veth pair"
+}
+
+# ns_batch NS: the `ip` commands on stdin, run in NS.
+ns_batch() {
+	ip -n "$1" -batch - || fail "cannot set up $1"
 }
 
 # Remove what a scenario made: its processes (those in its namespaces and
@@ -145,6 +159,7 @@ in_ns() {
 }
 
 # pr NS ARGS...: the CLI, in NS, on the backend under test.
+# shellcheck disable=SC2153 # run_topic sets BACKEND for each case
 pr() {
 	local ns=$1
 	shift
@@ -164,37 +179,38 @@ listen() {
 	# A datagram's child would otherwise wait for more forever.
 	udp) address=UDP6-RECVFROM:$port,fork,reuseaddr,ipv6only=0 opts+=(-T 5) ;;
 	esac
-	(
-		close_conn_fds
-		exec ip netns exec "$ns" socat "${opts[@]}" "$address" \
-			SYSTEM:"$reply" </dev/null >/dev/null 2>&1
-	) &
-	local pid=$!
-	disown $pid
-	busywait 10000 pid_listens "$pid" "$ns" "$proto" "$port" ||
-		fail "the $proto listener on port $port of $ns did not come up"
+	start_listener "$ns" "$proto" "$port" "the $proto listener on port $port of $ns" \
+		"${opts[@]}" "$address" SYSTEM:"$reply"
 }
 
 # listen_at NS ADDRESS PORT: a TCP service bound to ADDRESS only, that
 # greets each connection with "srvPORT from PEER", PEER being the client
 # address it sees as socat writes it (IPv6 in full, in brackets).
 listen_at() {
-	local ns=$1 addr=$2 port=$3 address proto=tcp4 reply
-	reply="echo srv$port from \$SOCAT_PEERADDR"
+	local ns=$1 addr=$2 port=$3 address proto=tcp4
 	if [[ $addr == *:* ]]; then
 		address=TCP6-LISTEN:$port,bind=[$addr],fork,reuseaddr proto=tcp
 	else
 		address=TCP4-LISTEN:$port,bind=$addr,fork,reuseaddr
 	fi
+	start_listener "$ns" "$proto" "$port" "the listener on $addr port $port of $ns" \
+		-t 5 "$address" SYSTEM:"echo srv$port from \$SOCAT_PEERADDR"
+}
+
+# start_listener NS KIND PORT WHAT SOCAT-ARGS...: socat in NS, in the
+# background, once it listens on PORT (KIND as pid_listens takes it); WHAT
+# names it should it not come up. Its pid is left in $listener_pid.
+start_listener() {
+	local ns=$1 kind=$2 port=$3 what=$4
+	shift 4
 	(
 		close_conn_fds
-		exec ip netns exec "$ns" socat -t 5 "$address" SYSTEM:"$reply" \
-			</dev/null >/dev/null 2>&1
+		exec ip netns exec "$ns" socat "$@" </dev/null >/dev/null 2>&1
 	) &
-	local pid=$!
-	disown $pid
-	busywait 10000 pid_listens "$pid" "$ns" "$proto" "$port" ||
-		fail "the listener on $addr port $port of $ns did not come up"
+	listener_pid=$!
+	disown "$listener_pid"
+	busywait 10000 pid_listens "$listener_pid" "$ns" "$kind" "$port" ||
+		fail "$what did not come up"
 }
 
 # pid_listens PID NS PROTO PORT: PID has entered NS, and there a socket
@@ -364,6 +380,90 @@ cmd_fail() {
 	fi
 }
 
+# --- what several topics read: list, conntrack, monitor ---------------------
+
+# Conntrack entries of namespace NS: none at all while nothing in NS has
+# asked for connection tracking.
+conntrack_count() {
+	in_ns "$1" cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo 0
+}
+
+# The rule lines of the last `list` (in $TMP_DIR/out): those naming a
+# protocol.
+rule_lines() {
+	grep -E '^ *(tcp|udp|sctp)\b' "$TMP_DIR/out"
+}
+
+rule_count_is() {
+	local line n=0
+	while read -r line; do
+		[[ $line =~ ^(tcp|udp|sctp)\  ]] && n=$((n + 1))
+	done <"$TMP_DIR/out"
+	[[ $n == "$1" ]] || fail "list shows $n rule(s), wanted $1: $(<"$TMP_DIR/out")"
+}
+
+# connections_of PORT: the connection counter that `list` shows for the rule
+# on PORT (the number after "connections").
+connections_of() {
+	local line
+	pr "$SERVER" list >"$TMP_DIR/out" 2>"$TMP_DIR/err" || fail "list failed: $(cat "$TMP_DIR/err")"
+	line=$(rule_lines | grep -E "^ *tcp +$1\b" | head -n 1)
+	[[ -n $line ]] || fail "list does not show the rule on port $1: $(cat "$TMP_DIR/out")"
+	if [[ $line =~ conn[a-z]*[\ =:]+([0-9]+) ]]; then
+		echo "${BASH_REMATCH[1]}"
+	fi
+}
+
+# How socat's listeners write the client's IPv6 address.
+# shellcheck disable=SC2034 # used by the topic scripts
+readonly CLIENT_IP6_SEEN='[2001:0db8:0000:0000:0000:0000:0000:0001]'
+
+# The rule lines of `list` without their counters.
+list_rules_only() {
+	pr "$SERVER" list 2>/dev/null | grep -E '^ *(tcp|udp|sctp)\b' | sed 's/ connections [0-9]*//'
+}
+
+# lines FILE: how many lines FILE has, without a fork.
+lines() {
+	local all=()
+	mapfile -t all <"$1"
+	echo "${#all[@]}"
+}
+
+# monitor prints each change as the command that would make it; a flush
+# shows as "flush" or as one "del" per rule it removed.
+# start_monitor FILE: `portredir monitor` in $SERVER, printing to FILE,
+# returns once it is heard: it printed a probe rule on port 1 being added
+# and deleted. The probe may take several tries under a slow emulator, so
+# the caller's events are those after the last "del tcp 1" (monitor_events).
+start_monitor() {
+	local mon=$1 i
+	(
+		close_conn_fds
+		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" monitor >"$mon" 2>&1
+	) &
+	echo $! >>"$TMP_DIR/pids"
+	for i in $(seq 1 20); do
+		pr "$SERVER" add 1 1 >/dev/null 2>&1
+		busywait 1000 grep -qx "add tcp 1 to 1" "$mon" && break
+		pr "$SERVER" del 1 >/dev/null 2>&1
+	done
+	grep -qx "add tcp 1 to 1" "$mon" || fail "monitor printed nothing: $(cat "$mon")"
+	cmd_ok pr "$SERVER" del 1
+	busywait 5000 monitor_heard_last_del "$mon" || fail "monitor missed the probe's del: $(cat "$mon")"
+}
+
+monitor_heard_last_del() {
+	[[ $(tail -n 1 "$1") == "del tcp 1" ]]
+}
+
+# monitor_events FILE: what the monitor printed after start_monitor.
+monitor_events() {
+	tac "$1" | sed '/^del tcp 1$/q' | tac | sed 1d
+}
+
+# --- the run -----------------------------------------------------------------
+
 # run_case NAME FUNCTION ARGS...: run one scenario in a subshell, with its
 # own namespaces torn down after it, and print its result.
 run_case() {
@@ -426,4 +526,94 @@ summary() {
 		return $ksft_skip
 	fi
 	return $ksft_pass
+}
+
+# Why BACKEND cannot run here, or nothing when it can.
+backend_unavailable() {
+	case $1 in
+	kmod)
+		[[ -d /sys/module/portredir ]] ||
+			echo "portredir.ko is not loaded (the VM run loads it: make vmtest)"
+		;;
+	nft)
+		local ns=prtest-$$-probe
+		ip netns add "$ns" 2>/dev/null || { echo "cannot create network namespaces"; return; }
+		ip netns exec "$ns" nft add table inet prtest_probe 2>/dev/null ||
+			echo "nf_tables is not available in this kernel"
+		ip netns del "$ns"
+		;;
+	*)
+		echo "unknown backend '$1' (kmod or nft)"
+		;;
+	esac
+}
+
+# The names of the scenario functions in CASES, once each.
+case_functions() {
+	local entry cmd seen=" "
+	for entry in "${CASES[@]}"; do
+		cmd=${entry#*|}
+		cmd=${cmd%% *}
+		[[ $seen == *" $cmd "* ]] || echo "$cmd"
+		seen+="$cmd "
+	done
+}
+
+# run_topic [--list | --inside FUNCTION | NAME...]: the main of every topic
+# script. It runs each entry of the script's CASES ("description|function
+# arguments"), or only those whose function is named, once per backend in
+# $BACKEND ("kmod nft" by default), then the leak check. --list prints the
+# functions; --inside runs FUNCTION alone, for a scenario that re-enters
+# its script in another namespace.
+run_topic() {
+	local backend reason entry name cmd tool only=("$@")
+	case ${1:-} in
+	--list)
+		rm -rf "$TMP_DIR"
+		case_functions
+		return
+		;;
+	--inside)
+		trap 'rm -rf "$TMP_DIR"' EXIT
+		"$2"
+		exit
+		;;
+	esac
+	trap cleanup EXIT
+	for name in "${only[@]}"; do
+		if ! case_functions | grep -qx -- "$name"; then
+			echo "${0##*/}: no scenario '$name' here (${0##*/} --list)" >&2
+			exit 2
+		fi
+	done
+	for tool in ip nft socat ss timeout; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "SKIP: all: '$tool' is missing"
+			exit $ksft_skip
+		fi
+	done
+	if [[ ! -x $PORTREDIR ]]; then
+		echo "SKIP: all: the CLI $PORTREDIR is not built (make tools)"
+		exit $ksft_skip
+	fi
+	snapshot_host before
+	for backend in ${BACKEND:-kmod nft}; do
+		reason=$(backend_unavailable "$backend")
+		for entry in "${CASES[@]}"; do
+			name="[$backend] ${entry%%|*}"
+			cmd=${entry#*|}
+			if ((${#only[@]})) && [[ " ${only[*]} " != *" ${cmd%% *} "* ]]; then
+				continue
+			fi
+			if [[ -n $reason ]]; then
+				echo "SKIP: $name: $reason"
+				cases_skip=$((cases_skip + 1))
+				continue
+			fi
+			# shellcheck disable=SC2086 # cmd is a function and its words
+			BACKEND=$backend run_case "$name" $cmd
+		done
+	done
+	leak_check
+	summary
 }
