@@ -85,51 +85,114 @@ static struct sock *portredir_take_time_wait(struct sk_buff *skb,
 	return sk;
 }
 
+/**
+ * struct portredir_steer_pkt - a TCP segment being steered
+ * @skb: the packet
+ * @state: where it is
+ * @th: its TCP header
+ * @thoff: where @th starts, for IPv6
+ * @to: the target port, network byte order
+ */
+struct portredir_steer_pkt {
+	struct sk_buff *skb;
+	const struct nf_hook_state *state;
+	const struct tcphdr *th;
+	unsigned int thoff;
+	__be16 to;
+};
+
+/* The socket of @pkt's addresses and source port, with @dport. */
+static struct sock *portredir_steer_find(const struct portredir_steer_pkt *pkt,
+					 __be16 dport,
+					 enum nf_tproxy_lookup_t lookup)
+{
+	const struct nf_hook_state *state = pkt->state;
+	struct sk_buff *skb = pkt->skb;
+
+	if (IS_ENABLED(CONFIG_NF_TPROXY_IPV4) && state->pf == NFPROTO_IPV4)
+		return nf_tproxy_get_sock_v4(state->net, skb, IPPROTO_TCP,
+					     ip_hdr(skb)->saddr,
+					     ip_hdr(skb)->daddr, pkt->th->source,
+					     dport, state->in, lookup);
+	if (IS_ENABLED(CONFIG_NF_TPROXY_IPV6) && state->pf == NFPROTO_IPV6)
+		return nf_tproxy_get_sock_v6(state->net, skb, pkt->thoff,
+					     IPPROTO_TCP, &ipv6_hdr(skb)->saddr,
+					     &ipv6_hdr(skb)->daddr,
+					     pkt->th->source, dport, state->in,
+					     lookup);
+	return NULL;
+}
+
+/* The target's listener for a TIME_WAIT @sk, or @sk back. */
+static struct sock *portredir_steer_time_wait(const struct portredir_steer_pkt *pkt,
+					      struct sock *sk)
+{
+	const struct nf_hook_state *state = pkt->state;
+	struct sk_buff *skb = pkt->skb;
+
+	if (IS_ENABLED(CONFIG_NF_TPROXY_IPV4) && state->pf == NFPROTO_IPV4)
+		return nf_tproxy_handle_time_wait4(state->net, skb,
+						   ip_hdr(skb)->daddr, pkt->to,
+						   sk);
+	if (IS_ENABLED(CONFIG_NF_TPROXY_IPV6) && state->pf == NFPROTO_IPV6)
+		return nf_tproxy_handle_time_wait6(skb, IPPROTO_TCP, pkt->thoff,
+						   state->net,
+						   &ipv6_hdr(skb)->daddr,
+						   pkt->to, sk);
+	return sk;
+}
+
+/*
+ * Both families, once the TCP header is found. A loopback destination is
+ * this host's on a loopback device only.
+ */
+static unsigned int portredir_steer_tcp(struct portredir_steer_pkt *pkt,
+					u8 family, bool to_loopback)
+{
+	const struct tcphdr *th = pkt->th;
+	struct sk_buff *skb = pkt->skb;
+	struct portredir_rule *rule;
+	struct sock *sk;
+
+	rule = portredir_steer_rule(pkt->state, family, ntohs(th->dest));
+	if (!rule)
+		return NF_ACCEPT;
+	if (to_loopback && !(pkt->state->in->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
+	pkt->to = htons(portredir_rule_target(rule, ntohs(th->dest)));
+
+	sk = portredir_take_time_wait(skb, th);
+	if (!sk && skb->sk)
+		return NF_ACCEPT;
+	if (!sk)
+		sk = portredir_steer_find(pkt, th->dest,
+					  NF_TPROXY_LOOKUP_ESTABLISHED);
+	if (sk && sk->sk_state == TCP_TIME_WAIT)
+		sk = portredir_steer_time_wait(pkt, sk);
+	else if (!sk)
+		sk = portredir_steer_find(pkt, pkt->to,
+					  NF_TPROXY_LOOKUP_LISTENER);
+	portredir_steer_assign(skb, sk, rule, th);
+	return NF_ACCEPT;
+}
+
 #endif
 
 #if IS_ENABLED(CONFIG_NF_TPROXY_IPV4)
 static unsigned int portredir_steer4(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
+	struct portredir_steer_pkt pkt = { .skb = skb, .state = state };
 	const struct iphdr *iph = ip_hdr(skb);
-	struct portredir_rule *rule;
 	struct tcphdr _th;
-	const struct tcphdr *th;
-	struct sock *sk;
-	__be16 to;
 
 	if (iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
 		return NF_ACCEPT;
-	th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_th), &_th);
-	if (!th)
+	pkt.th = skb_header_pointer(skb, ip_hdrlen(skb), sizeof(_th), &_th);
+	if (!pkt.th)
 		return NF_ACCEPT;
-	rule = portredir_steer_rule(state, PORTREDIR_FAMILY_IPV4, ntohs(th->dest));
-	if (!rule)
-		return NF_ACCEPT;
-	/* 127.0.0.0/8 is this host's on a loopback device only. */
-	if (ipv4_is_loopback(iph->daddr) && !(state->in->flags & IFF_LOOPBACK))
-		return NF_ACCEPT;
-	to = htons(portredir_rule_target(rule, ntohs(th->dest)));
-
-	sk = portredir_take_time_wait(skb, th);
-	if (!sk && skb->sk)
-		return NF_ACCEPT;
-	if (!sk)
-		sk = nf_tproxy_get_sock_v4(state->net, skb, IPPROTO_TCP,
-					   iph->saddr, iph->daddr, th->source,
-					   th->dest, state->in,
-					   NF_TPROXY_LOOKUP_ESTABLISHED);
-	if (sk && sk->sk_state == TCP_TIME_WAIT)
-		/* The target's listener, or the TIME_WAIT socket back. */
-		sk = nf_tproxy_handle_time_wait4(state->net, skb, iph->daddr,
-						 to, sk);
-	else if (!sk)
-		sk = nf_tproxy_get_sock_v4(state->net, skb, IPPROTO_TCP,
-					   iph->saddr, iph->daddr, th->source,
-					   to, state->in,
-					   NF_TPROXY_LOOKUP_LISTENER);
-	portredir_steer_assign(skb, sk, rule, th);
-	return NF_ACCEPT;
+	return portredir_steer_tcp(&pkt, PORTREDIR_FAMILY_IPV4,
+				   ipv4_is_loopback(iph->daddr));
 }
 #endif
 
@@ -137,48 +200,19 @@ static unsigned int portredir_steer4(void *priv, struct sk_buff *skb,
 static unsigned int portredir_steer6(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
-	const struct ipv6hdr *iph = ipv6_hdr(skb);
-	struct portredir_rule *rule;
-	unsigned int thoff = 0;
+	struct portredir_steer_pkt pkt = { .skb = skb, .state = state };
 	int proto, frag_flags = 0;
 	struct tcphdr _th;
-	const struct tcphdr *th;
-	struct sock *sk;
-	__be16 to;
 
 	/* IPv6 reassembles after LOCAL_IN: fragments are left alone. */
-	proto = ipv6_find_hdr(skb, &thoff, -1, NULL, &frag_flags);
+	proto = ipv6_find_hdr(skb, &pkt.thoff, -1, NULL, &frag_flags);
 	if (proto != IPPROTO_TCP || frag_flags & IP6_FH_F_FRAG)
 		return NF_ACCEPT;
-	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
-	if (!th)
+	pkt.th = skb_header_pointer(skb, pkt.thoff, sizeof(_th), &_th);
+	if (!pkt.th)
 		return NF_ACCEPT;
-	rule = portredir_steer_rule(state, PORTREDIR_FAMILY_IPV6, ntohs(th->dest));
-	if (!rule)
-		return NF_ACCEPT;
-	if (ipv6_addr_loopback(&iph->daddr) && !(state->in->flags & IFF_LOOPBACK))
-		return NF_ACCEPT;
-	to = htons(portredir_rule_target(rule, ntohs(th->dest)));
-
-	sk = portredir_take_time_wait(skb, th);
-	if (!sk && skb->sk)
-		return NF_ACCEPT;
-	if (!sk)
-		sk = nf_tproxy_get_sock_v6(state->net, skb, thoff, IPPROTO_TCP,
-					   &iph->saddr, &iph->daddr, th->source,
-					   th->dest, state->in,
-					   NF_TPROXY_LOOKUP_ESTABLISHED);
-	if (sk && sk->sk_state == TCP_TIME_WAIT)
-		sk = nf_tproxy_handle_time_wait6(skb, IPPROTO_TCP, thoff,
-						 state->net, &iph->daddr, to,
-						 sk);
-	else if (!sk)
-		sk = nf_tproxy_get_sock_v6(state->net, skb, thoff, IPPROTO_TCP,
-					   &iph->saddr, &iph->daddr, th->source,
-					   to, state->in,
-					   NF_TPROXY_LOOKUP_LISTENER);
-	portredir_steer_assign(skb, sk, rule, th);
-	return NF_ACCEPT;
+	return portredir_steer_tcp(&pkt, PORTREDIR_FAMILY_IPV6,
+				   ipv6_addr_loopback(&ipv6_hdr(skb)->daddr));
 }
 #endif
 

@@ -93,25 +93,21 @@ static int portredir_hold_hooks(struct net *net, struct portredir_net *pn,
 				unsigned int modes,
 				struct netlink_ext_ack *extack)
 {
-	int err;
+	int err = 0;
 
 	if (modes & BIT(PORTREDIR_MODE_NAT) && !pn->hooks_registered) {
 		err = portredir_hooks_register(net);
-		if (err) {
+		if (err)
 			NL_SET_ERR_MSG(extack, "cannot register with the NAT core");
-			return err;
-		}
-		pn->hooks_registered = true;
+		pn->hooks_registered = !err;
 	}
-	if (modes & BIT(PORTREDIR_MODE_STEER) && !pn->steer_registered) {
+	if (!err && modes & BIT(PORTREDIR_MODE_STEER) && !pn->steer_registered) {
 		err = portredir_steer_register(net);
-		if (err) {
+		if (err)
 			NL_SET_ERR_MSG(extack, "cannot register the steering hooks");
-			return err;
-		}
-		pn->steer_registered = true;
+		pn->steer_registered = !err;
 	}
-	return 0;
+	return err;
 }
 
 /* Takes @rule over: inserted, or freed on failure. */
