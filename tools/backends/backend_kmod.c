@@ -54,12 +54,11 @@ static int transact(struct backend *b, struct nlmsghdr *nlh,
 	return err;
 }
 
-static struct nlmsghdr *put_request(struct kmod *k, void *buffer,
-				    uint16_t family, uint8_t cmd,
-				    uint8_t version, uint16_t flags)
+static struct nlmsghdr *put_request(void *buffer, uint16_t family,
+				    uint8_t cmd, uint8_t version,
+				    uint16_t flags)
 {
-	struct nlmsghdr *nlh = netlink_put_request(&k->nl, buffer, family,
-						   flags);
+	struct nlmsghdr *nlh = netlink_put_request(buffer, family, flags);
 	struct genlmsghdr *genl;
 
 	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
@@ -71,7 +70,7 @@ static struct nlmsghdr *put_request(struct kmod *k, void *buffer,
 static struct nlmsghdr *put_portredir_request(struct kmod *k, void *buffer,
 					      uint8_t cmd, uint16_t flags)
 {
-	return put_request(k, buffer, k->family_id, cmd,
+	return put_request(buffer, k->family_id, cmd,
 			   PORTREDIR_GENL_VERSION, flags);
 }
 
@@ -158,7 +157,7 @@ static int resolve_family(struct backend *b)
 	struct nlmsghdr *nlh;
 	int err;
 
-	nlh = put_request(k, buffer, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1,
+	nlh = put_request(buffer, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1,
 			  NLM_F_ACK);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, PORTREDIR_GENL_NAME);
 	err = transact(b, nlh, read_family, k);
@@ -432,7 +431,8 @@ static int replace_in_one_message(struct backend *b,
 		return -ENOMEM;
 	nlh = put_change_request(b, buffer, PORTREDIR_CMD_REPLACE);
 	put_rules(nlh, rules, 0, len);
-	netlink_grow_send_buffer(&((struct kmod *)b->priv)->nl, nlh->nlmsg_len);
+	netlink_grow_send_buffer(&((struct kmod *)b->priv)->nl, nlh->nlmsg_len,
+				 false);
 	err = transact(b, nlh, NULL, NULL);
 	if (err == -EMSGSIZE)
 		set_errorf(b, "%zu rules do not fit in one message to this portredir.ko, which predates the replace transaction (load the module of this release)",
@@ -526,34 +526,29 @@ static int announce_change(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* The socket overran and the kernel dropped events. */
+static void announce_loss(void *data)
+{
+	struct monitor *monitor = data;
+
+	monitor->fn(PORTREDIR_CMD_UNSPEC, NULL, monitor->arg);
+}
+
 static int kmod_monitor(struct backend *b, monitor_fn fn, void *arg)
 {
 	struct monitor monitor = { fn, arg };
 	struct kmod *k = b->priv;
 	unsigned int group = k->monitor_group;
+	int err;
 
 	if (!group) {
 		set_errorf(b, "the kernel module has no \"%s\" multicast group",
 			 PORTREDIR_MCGRP_MONITOR);
 		return -ENOENT;
 	}
-	if (mnl_socket_setsockopt(k->nl.socket, NETLINK_ADD_MEMBERSHIP, &group,
-				  sizeof(group)))
-		return -errno;
-	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(k->nl.socket, k->nl.buffer,
-						  NETLINK_RECEIVE_SIZE);
-
-		/* The socket overran: say so and keep listening. */
-		if (len < 0 && errno == ENOBUFS) {
-			fn(PORTREDIR_CMD_UNSPEC, NULL, arg);
-			continue;
-		}
-		if (len < 0)
-			return errno == EINTR ? 0 : -errno;
-		mnl_cb_run(k->nl.buffer, (size_t)len, 0, 0, announce_change,
-			   &monitor);
-	}
+	err = netlink_subscribe(&k->nl, group);
+	return err ? err : netlink_listen(&k->nl, announce_change, announce_loss,
+					  &monitor);
 }
 
 static void kmod_close(struct backend *b)

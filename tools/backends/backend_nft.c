@@ -84,10 +84,10 @@
 #define NFT_ATTEMPTS	8
 
 struct nft_backend {
-	struct nft_sock sock;
+	struct netlink sock;
 };
 
-static struct nft_sock *sock_of(struct backend *b)
+static struct netlink *sock_of(struct backend *b)
 {
 	return &((struct nft_backend *)b->priv)->sock;
 }
@@ -100,7 +100,7 @@ static int nft_open(struct backend *b)
 
 	if (!nft)
 		return -ENOMEM;
-	ret = nft_sock_open(&nft->sock, 0);
+	ret = netlink_open(&nft->sock, NETLINK_NETFILTER);
 	if (ret) {
 		snprintf(b->error, sizeof(b->error),
 			 "cannot open a netfilter netlink socket: %s",
@@ -109,12 +109,12 @@ static int nft_open(struct backend *b)
 		return -ENOENT;
 	}
 	/* The cheapest question nf_tables answers, even unprivileged. */
-	ret = nft_sock_genid(&nft->sock, &genid);
+	ret = nft_genid(&nft->sock, &genid);
 	if (ret == -EPERM) {
 		/* nfnetlink answers nothing, not even reads, without it. */
 		snprintf(b->error, sizeof(b->error),
 			 "no permission: nftables needs CAP_NET_ADMIN over this network namespace, even to read");
-		nft_sock_close(&nft->sock);
+		netlink_close(&nft->sock);
 		free(nft);
 		return -EPERM;
 	}
@@ -122,7 +122,7 @@ static int nft_open(struct backend *b)
 		snprintf(b->error, sizeof(b->error),
 			 "nf_tables is not available in this kernel (CONFIG_NF_TABLES): %s",
 			 strerror(-ret));
-		nft_sock_close(&nft->sock);
+		netlink_close(&nft->sock);
 		free(nft);
 		return -ENOENT;
 	}
@@ -134,7 +134,7 @@ static void nft_close(struct backend *b)
 {
 	if (!b->priv)
 		return;
-	nft_sock_close(sock_of(b));
+	netlink_close(sock_of(b));
 	free(b->priv);
 	b->priv = NULL;
 }
@@ -432,7 +432,7 @@ static int restore_steps(struct backend *b, const struct rule_list *rules)
 {
 	size_t next = 0;
 	uint32_t staged_at = 0;
-	struct restore_step step = { rules, nft_sock_batch_max(sock_of(b)),
+	struct restore_step step = { rules, nft_batch_max(sock_of(b)),
 				     &next, &staged_at };
 	int attempt, ret = -ESTALE;
 

@@ -48,15 +48,14 @@ static bool udp_ports_has(const struct udp_ports *ports, uint16_t port)
 	return ports->bits[port / 8] & (1u << (port % 8));
 }
 
-static struct nlmsghdr *put_ctnetlink_request(struct netlink *nl, void *buffer,
-					      uint8_t type, uint16_t flags,
-					      uint8_t family)
+static struct nlmsghdr *put_ctnetlink_request(void *buffer, uint8_t type,
+					      uint16_t flags, uint8_t family)
 {
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
 
-	nlh = netlink_put_request(nl, buffer,
-				  (NFNL_SUBSYS_CTNETLINK << 8) | type, flags);
+	nlh = netlink_put_request(buffer, (NFNL_SUBSYS_CTNETLINK << 8) | type,
+				  flags);
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = family;
 	nfg->version = NFNETLINK_V0;
@@ -130,8 +129,8 @@ static int delete_entry(struct netlink *nl, const struct doomed *entry)
 	struct nlmsghdr *nlh;
 	int err;
 
-	nlh = put_ctnetlink_request(nl, buffer, IPCTNL_MSG_CT_DELETE,
-				    NLM_F_ACK, entry->family);
+	nlh = put_ctnetlink_request(buffer, IPCTNL_MSG_CT_DELETE, NLM_F_ACK,
+				    entry->family);
 	mnl_attr_put(nlh, CTA_TUPLE_ORIG | NLA_F_NESTED,
 		     mnl_attr_get_payload_len(tuple),
 		     mnl_attr_get_payload(tuple));
@@ -154,8 +153,8 @@ int conntrack_delete_udp(const struct udp_ports *ports)
 	err = netlink_open(&nl, NETLINK_NETFILTER);
 	if (err)
 		return err;
-	nlh = put_ctnetlink_request(&nl, buffer, IPCTNL_MSG_CT_GET,
-				    NLM_F_DUMP, AF_UNSPEC);
+	nlh = put_ctnetlink_request(buffer, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
+				    AF_UNSPEC);
 	err = netlink_transact(&nl, nlh, on_conntrack, &list);
 	if (list.err)
 		err = list.err;

@@ -377,14 +377,14 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-static int dump(struct nft_sock *s, uint16_t type, mnl_cb_t cb,
+static int dump(struct netlink *s, uint16_t type, mnl_cb_t cb,
 		struct ruleset *rs)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_UNSPEC, NLM_F_DUMP, 0);
-	return nft_sock_request(s, nlh, cb, rs);
+	return netlink_transact(s, nlh, cb, rs);
 }
 
 /* The conditions a walk has gathered so far. */
@@ -466,11 +466,11 @@ void foreign_nat_load(struct foreign_nat_list *list)
 {
 	const struct match every = { 0, { 0, 65535 } };
 	struct ruleset rs = { 0 };
-	struct nft_sock s;
+	struct netlink s;
 	size_t i;
 
 	memset(list, 0, sizeof(*list));
-	if (nft_sock_open(&s, 0))
+	if (netlink_open(&s, NETLINK_NETFILTER))
 		return;
 	if (!dump(&s, NFT_MSG_GETCHAIN, chain_cb, &rs) &&
 	    !dump(&s, NFT_MSG_GETRULE, rule_cb, &rs) && !rs.failed)
@@ -478,7 +478,7 @@ void foreign_nat_load(struct foreign_nat_list *list)
 			if (rs.chains[i].nat_base)
 				walk(&rs, &rs.chains[i], rs.chains[i].name,
 				     &every, 0, list);
-	nft_sock_close(&s);
+	netlink_close(&s);
 	free(rs.chains);
 	free(rs.rules);
 }

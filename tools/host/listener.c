@@ -124,7 +124,7 @@ static int dump_sockets(struct netlink *nl, struct dump *dump, uint8_t family)
 	struct inet_diag_req_v2 *request;
 	struct nlmsghdr *nlh;
 
-	nlh = netlink_put_request(nl, buffer, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
+	nlh = netlink_put_request(buffer, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
 	request = mnl_nlmsg_put_extra_header(nlh, sizeof(*request));
 	request->sdiag_family = family;
 	request->sdiag_protocol = dump->proto;

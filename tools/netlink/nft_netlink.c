@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The NETLINK_NETFILTER transport of the nft backend: requests and dumps,
- * and transactions (batches) that apply whole or not at all.
+ * What nf_tables adds to the netlink transport: the ruleset generation, and
+ * transactions (batches) that apply whole or not at all.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -17,90 +18,9 @@
 
 #include "netlink/nft_netlink.h"
 
-/* Big enough for any dump or notification skb the kernel builds. */
-#define NFT_RECV_BUFFER		(128 * 1024)
-/* A monitor must absorb the notifications of a whole-table replace. */
-#define NFT_MONITOR_RCVBUF	(32 * 1024 * 1024)
 /* Batch pages; one message may overrun a page by at most this much. */
 #define NFT_BATCH_PAGE		(256 * 1024)
 #define NFT_BATCH_OVERRUN	(128 * 1024)
-
-static void enlarge_buffer(struct nft_sock *s, int force, int plain, int size)
-{
-	int fd = mnl_socket_get_fd(s->nl);
-
-	/* FORCE needs CAP_NET_ADMIN, which changes need anyway. */
-	if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size));
-}
-
-int nft_sock_open(struct nft_sock *s, unsigned int group)
-{
-	int one = 1;
-
-	memset(s, 0, sizeof(*s));
-	s->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!s->nl)
-		return -errno;
-	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto fail;
-	/* Kernel explanations with errors, without our message echoed back. */
-	mnl_socket_setsockopt(s->nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(s->nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (group) {
-		if (mnl_socket_setsockopt(s->nl, NETLINK_ADD_MEMBERSHIP,
-					  &group, sizeof(group)) < 0)
-			goto fail;
-		enlarge_buffer(s, SO_RCVBUFFORCE, SO_RCVBUF,
-			       NFT_MONITOR_RCVBUF);
-	}
-	s->portid = mnl_socket_get_portid(s->nl);
-	s->buflen = NFT_RECV_BUFFER;
-	s->buf = malloc(s->buflen);
-	if (!s->buf) {
-		errno = ENOMEM;
-		goto fail;
-	}
-	return 0;
-fail:
-	one = -errno;
-	mnl_socket_close(s->nl);
-	s->nl = NULL;
-	return one;
-}
-
-void nft_sock_close(struct nft_sock *s)
-{
-	if (s->nl)
-		mnl_socket_close(s->nl);
-	free(s->buf);
-	memset(s, 0, sizeof(*s));
-}
-
-int nft_sock_request(struct nft_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
-		     void *arg)
-{
-	ssize_t len;
-	int ret;
-
-	nlh->nlmsg_seq = ++s->seq;
-	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	/*
-	 * Callbacks record their own failures in @arg and keep returning
-	 * MNL_CB_OK, so an error here is the kernel's and ends the request.
-	 */
-	for (;;) {
-		len = mnl_socket_recvfrom(s->nl, s->buf, s->buflen);
-		if (len < 0)
-			return -errno;
-		ret = mnl_cb_run(s->buf, len, s->seq, s->portid, cb, arg);
-		if (ret < 0)
-			return -errno;
-		if (ret == MNL_CB_STOP)
-			return 0;
-	}
-}
 
 struct genid_reply {
 	uint32_t genid;
@@ -125,7 +45,7 @@ static int genid_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-int nft_sock_genid(struct nft_sock *s, uint32_t *genid)
+int nft_genid(struct netlink *nl, uint32_t *genid)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct genid_reply reply = { .err = -ENODATA };
@@ -134,7 +54,7 @@ int nft_sock_genid(struct nft_sock *s, uint32_t *genid)
 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC,
 				    NLM_F_ACK, 0);
-	ret = nft_sock_request(s, nlh, genid_cb, &reply);
+	ret = netlink_transact(nl, nlh, genid_cb, &reply);
 	if (ret)
 		return ret;
 	if (reply.err == -ENODATA)
@@ -246,52 +166,30 @@ size_t nft_batch_bytes(struct nft_batch *b)
 	return (size_t)full * NFT_BATCH_PAGE + len;
 }
 
-size_t nft_sock_batch_max(struct nft_sock *s)
+size_t nft_batch_max(struct netlink *nl)
 {
-	int size = INT32_MAX / 2;
-	socklen_t len = sizeof(size);
-
-	enlarge_buffer(s, SO_SNDBUFFORCE, SO_SNDBUF, size);
-	if (getsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_SNDBUF, &size,
-		       &len) < 0 || size < 0)
-		return 0;
 	/* Half: the pages of a batch may run over their size a little. */
-	return (size_t)size / 2;
+	return netlink_grow_send_buffer(nl, SIZE_MAX, true) / 2;
 }
 
-/* The kernel's explanation (extack), when it gave one. */
-static void read_extack(const struct nlmsghdr *nlh, char *msg, size_t len)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	size_t offset = sizeof(*e);
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		offset += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	mnl_attr_for_each(attr, nlh, offset) {
-		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0) {
-			strncpy(msg, mnl_attr_get_str(attr), len - 1);
-			msg[len - 1] = '\0';
-		}
-	}
-}
-
-static void record_error(const struct nft_batch *b, const struct nlmsghdr *nlh,
+static void record_error(struct netlink *nl, const struct nft_batch *b,
+			 const struct nlmsghdr *nlh,
 			 struct nft_batch_error *error)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	uint32_t seq = e->msg.nlmsg_seq;
 
 	/* The first error explains the failure; later ones echo it. */
-	if (!e->error || error->err)
+	if (error->err)
 		return;
-	error->err = -e->error;
-	if (seq >= 1 && seq <= b->len)
-		strcpy(error->what, b->what[seq - 1]);
-	read_extack(nlh, error->msg, sizeof(error->msg));
+	nl->error[0] = '\0';
+	error->err = netlink_read_error(nl, nlh);
+	if (!error->err)
+		return;
+	if (e->msg.nlmsg_seq >= 1 && e->msg.nlmsg_seq <= b->len)
+		strcpy(error->what, b->what[e->msg.nlmsg_seq - 1]);
+	/* Room for it beside what failed, in the backend's one-line reason. */
+	snprintf(error->msg, sizeof(error->msg), "%.*s",
+		 (int)sizeof(error->msg) - 1, nl->error);
 }
 
 /*
@@ -299,32 +197,33 @@ static void record_error(const struct nft_batch *b, const struct nlmsghdr *nlh,
  * answers only failures: whatever is queued once sendmsg() returns is the
  * whole answer, and silence means the transaction was committed.
  */
-static int read_errors(struct nft_sock *s, const struct nft_batch *b,
+static int read_errors(struct netlink *nl, const struct nft_batch *b,
 		       struct nft_batch_error *error)
 {
-	int fd = mnl_socket_get_fd(s->nl);
 	const struct nlmsghdr *nlh;
-	int len;
+	ssize_t len;
+	int left;
 
 	for (;;) {
-		len = recv(fd, s->buf, s->buflen, MSG_DONTWAIT);
-		if (len < 0 && errno == EINTR)
+		len = netlink_receive(nl, MSG_DONTWAIT);
+		if (len == -EINTR)
 			continue;
 		if (len < 0)
 			break;
-		nlh = (const struct nlmsghdr *)s->buf;
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+		nlh = (const struct nlmsghdr *)nl->buffer;
+		left = (int)len;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
 			if (nlh->nlmsg_type == NLMSG_ERROR)
-				record_error(b, nlh, error);
+				record_error(nl, b, nlh, error);
 	}
-	if (errno != EAGAIN && !error->err) {
-		error->err = errno;
+	if (len != -EAGAIN && !error->err) {
+		error->err = (int)-len;
 		strcpy(error->what, "read the kernel's answer");
 	}
 	return -error->err;
 }
 
-static int send_batch(struct nft_sock *s, struct nft_batch *b)
+static int send_batch(struct netlink *nl, struct nft_batch *b)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct msghdr msg = { .msg_name = &kernel,
@@ -340,17 +239,16 @@ static int send_batch(struct nft_sock *s, struct nft_batch *b)
 	for (i = 0; i < count; i++)
 		total += iov[i].iov_len;
 	/* The kernel takes a batch as one skb: the send buffer must hold it. */
-	enlarge_buffer(s, SO_SNDBUFFORCE, SO_SNDBUF,
-		       total > INT32_MAX / 2 ? INT32_MAX : (int)total * 2);
+	netlink_grow_send_buffer(nl, total, true);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = count;
-	if (sendmsg(mnl_socket_get_fd(s->nl), &msg, 0) < 0)
+	if (sendmsg(mnl_socket_get_fd(nl->socket), &msg, 0) < 0)
 		ret = -errno;
 	free(iov);
 	return ret;
 }
 
-int nft_batch_commit(struct nft_sock *s, struct nft_batch *b,
+int nft_batch_commit(struct netlink *nl, struct nft_batch *b,
 		     struct nft_batch_error *error)
 {
 	int ret;
@@ -363,11 +261,11 @@ int nft_batch_commit(struct nft_sock *s, struct nft_batch *b,
 		strcpy(error->what, "build the transaction");
 		return -ENOMEM;
 	}
-	ret = send_batch(s, b);
+	ret = send_batch(nl, b);
 	if (ret) {
 		error->err = -ret;
 		strcpy(error->what, "send the transaction");
 		return ret;
 	}
-	return read_errors(s, b, error);
+	return read_errors(nl, b, error);
 }

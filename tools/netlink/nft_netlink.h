@@ -6,38 +6,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libmnl/libmnl.h>
-
-/* One NETLINK_NETFILTER socket and its receive buffer. */
-struct nft_sock {
-	struct mnl_socket *nl;
-	uint32_t portid;
-	uint32_t seq;
-	char *buf;
-	size_t buflen;
-};
-
-/* Opens the socket, subscribed to multicast @group when it is not 0. */
-int nft_sock_open(struct nft_sock *s, unsigned int group);
-void nft_sock_close(struct nft_sock *s);
+#include "netlink/netlink.h"
 
 /*
- * Sends @nlh (a dump, or a get with NLM_F_ACK) and runs @cb on every reply
- * until the kernel is done. A failing @cb (MNL_CB_ERROR with errno set)
- * stops the callbacks but not the reading, so the socket is left clean.
+ * nf_tables on the common transport: a NETLINK_NETFILTER socket from
+ * netlink_open() answers requests through netlink_transact() and events
+ * through netlink_listen(); what is nf_tables' own is here.
  */
-int nft_sock_request(struct nft_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
-		     void *arg);
 
 /* The ruleset generation: it changes with every committed transaction. */
-int nft_sock_genid(struct nft_sock *s, uint32_t *genid);
+int nft_genid(struct netlink *nl, uint32_t *genid);
 
 /*
  * The largest batch the socket can send, its send buffer raised as far as
  * it may be: the kernel takes a batch as one message, and only the initial
  * namespace's CAP_NET_ADMIN raises the buffer past net.core.wmem_max.
  */
-size_t nft_sock_batch_max(struct nft_sock *s);
+size_t nft_batch_max(struct netlink *nl);
 
 /* Why a batch failed: the errno, what the failing message did, extack. */
 struct nft_batch_error {
@@ -68,7 +53,7 @@ bool nft_batch_empty(const struct nft_batch *b);
 size_t nft_batch_bytes(struct nft_batch *b);
 
 /* Sends the batch; 0, or a negative errno with @error filled in. */
-int nft_batch_commit(struct nft_sock *s, struct nft_batch *b,
+int nft_batch_commit(struct netlink *nl, struct nft_batch *b,
 		     struct nft_batch_error *error);
 
 #endif

@@ -21,7 +21,7 @@
 #include "backends/nft/nft_elems.h"
 #include "backends/nft/nft_layout.h"
 #include "backends/nft/nft_monitor.h"
-#include "netlink/nft_netlink.h"
+#include "netlink/netlink.h"
 
 enum { ADDED, DELETED };
 
@@ -232,42 +232,44 @@ static int event_cb(const struct nlmsghdr *nlh, void *arg)
 		deliver(m);
 		break;
 	}
-	return m->err ? MNL_CB_ERROR : MNL_CB_OK;
+	if (!m->err)
+		return MNL_CB_OK;
+	errno = -m->err;
+	return MNL_CB_ERROR;
 }
 
-static int listen_loop(struct nft_sock *s, struct monitor *m, char *error,
-		       size_t len)
+/* The kernel dropped events: what was gathered is incomplete. */
+static void events_lost(void *arg)
 {
-	ssize_t got;
+	struct monitor *m = arg;
 
-	for (;;) {
-		got = mnl_socket_recvfrom(s->nl, s->buf, s->buflen);
-		if (got < 0 && errno == EINTR)
-			return 0;
-		if (got < 0 && errno == ENOBUFS) {
-			/* The kernel dropped events: say so, and go on. */
-			forget(m);
-			forget_held(m);
-			m->fn(PORTREDIR_CMD_UNSPEC, NULL, m->arg);
-			continue;
-		}
-		if (got < 0) {
-			snprintf(error, len, "cannot read nftables events: %s",
-				 strerror(errno));
-			return -errno;
-		}
-		if (mnl_cb_run(s->buf, got, 0, 0, event_cb, m) < 0 && m->err) {
-			snprintf(error, len, "cannot follow nftables events: %s",
-				 strerror(-m->err));
-			return m->err;
-		}
+	forget(m);
+	forget_held(m);
+	m->fn(PORTREDIR_CMD_UNSPEC, NULL, m->arg);
+}
+
+static int listen_events(struct monitor *m, char *error, size_t len)
+{
+	const char *failed = "listen to";
+	struct netlink nl;
+	int ret = netlink_open(&nl, NETLINK_NETFILTER);
+
+	if (!ret)
+		ret = netlink_subscribe(&nl, NFNLGRP_NFTABLES);
+	if (!ret) {
+		ret = netlink_listen(&nl, event_cb, events_lost, m);
+		failed = m->err ? "follow" : "read";
 	}
+	if (ret)
+		snprintf(error, len, "cannot %s nftables events: %s", failed,
+			 strerror(-ret));
+	netlink_close(&nl);
+	return ret;
 }
 
 int nft_monitor_run(monitor_fn fn, void *arg, char *error, size_t len)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
-	struct nft_sock s;
 	unsigned int map;
 	int ret;
 
@@ -275,13 +277,7 @@ int nft_monitor_run(monitor_fn fn, void *arg, char *error, size_t len)
 		return -ENOMEM;
 	m->fn = fn;
 	m->arg = arg;
-	ret = nft_sock_open(&s, NFNLGRP_NFTABLES);
-	if (ret)
-		snprintf(error, len, "cannot listen to nftables events: %s",
-			 strerror(-ret));
-	else
-		ret = listen_loop(&s, m, error, len);
-	nft_sock_close(&s);
+	ret = listen_events(m, error, len);
 	for (map = 0; map < NFT_MAP_COUNT; map++) {
 		nft_raw_free(&m->pending[map][ADDED]);
 		nft_raw_free(&m->pending[map][DELETED]);

@@ -144,7 +144,7 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 /* Sends a request for our table's objects of one kind. */
-static int request(struct nft_sock *s, uint16_t type, uint16_t flags,
+static int request(struct netlink *s, uint16_t type, uint16_t flags,
 		   uint16_t table_attr, const char *set, mnl_cb_t cb,
 		   struct read_ctx *ctx)
 {
@@ -157,7 +157,7 @@ static int request(struct nft_sock *s, uint16_t type, uint16_t flags,
 	mnl_attr_put_strz(nlh, table_attr, NFT_TABLE_NAME);
 	if (set)
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
-	ret = nft_sock_request(s, nlh, cb, ctx);
+	ret = netlink_transact(s, nlh, cb, ctx);
 	return ret ? ret : ctx->err;
 }
 
@@ -259,7 +259,7 @@ static int check_rules(struct read_ctx *ctx)
 	return 0;
 }
 
-static int read_map(struct nft_sock *s, struct read_ctx *ctx, unsigned int map)
+static int read_map(struct netlink *s, struct read_ctx *ctx, unsigned int map)
 {
 	char name[NFT_MAP_NAME_MAX];
 	int ret;
@@ -278,7 +278,7 @@ static int read_map(struct nft_sock *s, struct read_ctx *ctx, unsigned int map)
  * GETSETELEM of one key in map id @id: 0 and the element holding it (an
  * interval's start, in a port map), -ENOENT when none does.
  */
-static int get_elem(struct nft_sock *s, struct read_ctx *ctx, unsigned int id,
+static int get_elem(struct netlink *s, struct read_ctx *ctx, unsigned int id,
 		    const char *ifname, uint16_t port, struct nft_raw_elem *e)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE], name[NFT_MAP_NAME_MAX];
@@ -302,7 +302,7 @@ static int get_elem(struct nft_sock *s, struct read_ctx *ctx, unsigned int id,
 	nftnl_set_elems_nlmsg_build_payload(nlh, set);
 	nftnl_set_free(set);
 	ctx->raw.len = 0;
-	ret = nft_sock_request(s, nlh, elem_cb, ctx);
+	ret = netlink_transact(s, nlh, elem_cb, ctx);
 	if (!ret)
 		ret = ctx->err;
 	if (!ret && (ctx->raw.len != 1 || ctx->raw.elems[0].malformed)) {
@@ -319,7 +319,7 @@ static int get_elem(struct nft_sock *s, struct read_ctx *ctx, unsigned int id,
  * The last port of the interval that @start opens in port map @id: the
  * ports it holds are contiguous, so a bisection finds it in 16 lookups.
  */
-static int interval_last(struct nft_sock *s, struct read_ctx *ctx,
+static int interval_last(struct netlink *s, struct read_ctx *ctx,
 			 unsigned int id, uint16_t start, uint16_t *last)
 {
 	unsigned int lo = start, hi = 65535, mid;
@@ -341,7 +341,7 @@ static int interval_last(struct nft_sock *s, struct read_ctx *ctx,
 }
 
 /* The rule of map id @id that holds @port (on @ifname, in a _dev map). */
-static int find_rule(struct nft_sock *s, struct read_ctx *ctx, unsigned int id,
+static int find_rule(struct netlink *s, struct read_ctx *ctx, unsigned int id,
 		     const char *ifname, uint16_t port, struct redir_rule *rule)
 {
 	struct nft_raw_elem e;
@@ -369,7 +369,7 @@ static bool may_overlap(unsigned int map, const struct redir_rule *rule)
 }
 
 /* The rules of map id @id that hold a port of @rule, found by lookups. */
-static int look_up_overlaps(struct nft_sock *s, struct read_ctx *ctx,
+static int look_up_overlaps(struct netlink *s, struct read_ctx *ctx,
 			    unsigned int id, const char *ifname,
 			    const struct redir_rule *rule)
 {
@@ -397,7 +397,7 @@ static int look_up_overlaps(struct nft_sock *s, struct read_ctx *ctx,
  * ports one by one: for a wide range, or for a _dev map against a rule for
  * any interface (its keys would be every interface name).
  */
-static int read_overlaps(struct nft_sock *s, struct read_ctx *ctx,
+static int read_overlaps(struct netlink *s, struct read_ctx *ctx,
 			 const struct redir_rule *rule)
 {
 	struct nft_map_class c;
@@ -420,7 +420,7 @@ static int read_overlaps(struct nft_sock *s, struct read_ctx *ctx,
 }
 
 /* The rule @selector names, if any, is the one that holds its first port. */
-static int read_same(struct nft_sock *s, struct read_ctx *ctx,
+static int read_same(struct netlink *s, struct read_ctx *ctx,
 		     const struct redir_rule *selector)
 {
 	unsigned int map = nft_map_of_rule(selector);
@@ -438,7 +438,7 @@ static int read_same(struct nft_sock *s, struct read_ctx *ctx,
 	return rule_list_append(&ctx->state->rules, &rule);
 }
 
-static int read_rules(struct nft_sock *s, struct read_ctx *ctx,
+static int read_rules(struct netlink *s, struct read_ctx *ctx,
 		      enum nft_scope scope, const struct redir_rule *rule)
 {
 	unsigned int map;
@@ -459,7 +459,7 @@ static int read_rules(struct nft_sock *s, struct read_ctx *ctx,
 	}
 }
 
-static int read_objects(struct nft_sock *s, struct read_ctx *ctx,
+static int read_objects(struct netlink *s, struct read_ctx *ctx,
 			enum nft_scope scope, const struct redir_rule *rule)
 {
 	int ret;
@@ -482,7 +482,7 @@ static int read_objects(struct nft_sock *s, struct read_ctx *ctx,
 	return ret ? ret : read_rules(s, ctx, scope, rule);
 }
 
-int nft_state_read(struct nft_sock *s, struct nft_state *state,
+int nft_state_read(struct netlink *s, struct nft_state *state,
 		   enum nft_scope scope, const struct redir_rule *rule,
 		   char *why, size_t len)
 {
@@ -491,13 +491,13 @@ int nft_state_read(struct nft_sock *s, struct nft_state *state,
 	int ret;
 
 	memset(state, 0, sizeof(*state));
-	ret = nft_sock_genid(s, &state->genid);
+	ret = nft_genid(s, &state->genid);
 	if (!ret)
 		ret = read_objects(s, &ctx, scope, rule);
 	nft_raw_free(&ctx.raw);
 	/* Several dumps are one snapshot only if no commit came between. */
 	if (!ret)
-		ret = nft_sock_genid(s, &genid);
+		ret = nft_genid(s, &genid);
 	if (!ret && genid != state->genid)
 		ret = -EAGAIN;
 	if (ret) {

@@ -44,7 +44,7 @@ enum nft_scope {
  * again); -EPROTO with @why when the table holds something this tool did
  * not make; or another -errno.
  */
-int nft_state_read(struct nft_sock *s, struct nft_state *state,
+int nft_state_read(struct netlink *s, struct nft_state *state,
 		   enum nft_scope scope, const struct redir_rule *rule,
 		   char *why, size_t len);
 void nft_state_free(struct nft_state *state);

@@ -402,7 +402,7 @@ uint32_t nft_txn_genid_after(struct nft_txn *txn)
 	return txn->genid + 1 ? txn->genid + 1 : 1;
 }
 
-int nft_txn_commit(struct nft_txn *txn, struct nft_sock *s,
+int nft_txn_commit(struct nft_txn *txn, struct netlink *s,
 		   struct nft_batch_error *error)
 {
 	send_pending(txn);

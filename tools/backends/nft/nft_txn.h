@@ -63,7 +63,7 @@ size_t nft_txn_bytes(struct nft_txn *txn);
 /* The ruleset's generation once the transaction is committed. */
 uint32_t nft_txn_genid_after(struct nft_txn *txn);
 /* 0 also when there was nothing to send. */
-int nft_txn_commit(struct nft_txn *txn, struct nft_sock *s,
+int nft_txn_commit(struct nft_txn *txn, struct netlink *s,
 		   struct nft_batch_error *error);
 void nft_txn_end(struct nft_txn *txn);
 
