@@ -33,14 +33,13 @@ unsigned int listener_proto_bit(uint8_t proto)
 static int append_listener(struct listener_table *table,
 			   const struct listener *listener)
 {
-	struct listener *items;
+	struct listener *items = array_append(table->items, &table->cap,
+					      &table->len, listener,
+					      sizeof(*listener));
 
-	items = array_grow(table->items, &table->cap, table->len,
-			   sizeof(*items));
 	if (!items)
 		return -ENOMEM;
 	table->items = items;
-	table->items[table->len++] = *listener;
 	return 0;
 }
 

@@ -55,12 +55,11 @@ static int add_entry(struct builder *b, const struct port_entry *entry)
 
 	if (!entry_passes(entry, b->filter))
 		return 0;
-	entries = array_grow(map->entries, &b->entry_cap, map->len,
-			     sizeof(*entries));
+	entries = array_append(map->entries, &b->entry_cap, &map->len, entry,
+			       sizeof(*entry));
 	if (!entries)
 		return -ENOMEM;
 	map->entries = entries;
-	map->entries[map->len++] = *entry;
 	return 0;
 }
 

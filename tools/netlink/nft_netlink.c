@@ -17,6 +17,7 @@
 #include <libnftnl/gen.h>
 
 #include "netlink/nft_netlink.h"
+#include "util/array.h"
 
 /* Batch pages; one message may overrun a page by at most this much. */
 #define NFT_BATCH_PAGE		(256 * 1024)
@@ -76,17 +77,14 @@ struct nft_batch {
 
 static bool note(struct nft_batch *b, const char *what)
 {
-	if (b->len == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		void *grown = realloc(b->what, cap * sizeof(*b->what));
+	char (*whats)[64] = array_grow(b->what, &b->cap, b->len,
+				       sizeof(*b->what));
 
-		if (!grown) {
-			b->nomem = true;
-			return false;
-		}
-		b->what = grown;
-		b->cap = cap;
+	if (!whats) {
+		b->nomem = true;
+		return false;
 	}
+	b->what = whats;
 	strncpy(b->what[b->len], what, sizeof(b->what[0]) - 1);
 	b->what[b->len][sizeof(b->what[0]) - 1] = '\0';
 	b->len++;

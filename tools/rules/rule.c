@@ -13,13 +13,12 @@
 
 int rule_list_append(struct rule_list *list, const struct redir_rule *rule)
 {
-	struct redir_rule *rules;
+	struct redir_rule *rules = array_append(list->rules, &list->cap,
+						&list->len, rule, sizeof(*rule));
 
-	rules = array_grow(list->rules, &list->cap, list->len, sizeof(*rules));
 	if (!rules)
 		return -ENOMEM;
 	list->rules = rules;
-	list->rules[list->len++] = *rule;
 	return 0;
 }
 

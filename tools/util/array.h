@@ -19,4 +19,11 @@
  */
 void *array_grow(void *items, size_t *cap, size_t len, size_t size);
 
+/*
+ * array_grow(), then a copy of the @size bytes at @item as item *@len,
+ * counted in *@len; NULL with nothing changed when memory runs out.
+ */
+void *array_append(void *items, size_t *cap, size_t *len, const void *item,
+		   size_t size);
+
 #endif

@@ -57,9 +57,7 @@ int cmd_monitor(const struct options *options, int argc, char **argv)
 	struct backend b;
 	int status, err;
 
-	status = expect_no_arguments("monitor", argc, argv);
-	if (!status)
-		status = open_backend(options, &b);
+	status = open_backend_for("monitor", options, argc, argv, &b);
 	if (status)
 		return status;
 

@@ -106,9 +106,7 @@ int cmd_flush(const struct options *options, int argc, char **argv)
 	struct backend b;
 	int status, err;
 
-	status = expect_no_arguments("flush", argc, argv);
-	if (!status)
-		status = open_backend(options, &b);
+	status = open_backend_for("flush", options, argc, argv, &b);
 	if (status)
 		return status;
 

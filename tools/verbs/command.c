@@ -21,6 +21,14 @@ int open_backend(const struct options *options, struct backend *b)
 	return failure("%s", b->error);
 }
 
+int open_backend_for(const char *verb, const struct options *options,
+		     int argc, char **argv, struct backend *b)
+{
+	int status = expect_no_arguments(verb, argc, argv);
+
+	return status ? status : open_backend(options, b);
+}
+
 void print_items(const struct options *options, size_t count,
 		 print_item_fn print_item, void *arg)
 {
@@ -47,9 +55,7 @@ int show_rules(const struct options *options, const char *verb,
 	struct backend b;
 	int status, err;
 
-	status = expect_no_arguments(verb, argc, argv);
-	if (!status)
-		status = open_backend(options, &b);
+	status = open_backend_for(verb, options, argc, argv, &b);
 	if (status)
 		return status;
 

@@ -41,6 +41,10 @@ int open_backend(const struct options *options, struct backend *b);
 /* Usage error unless @argc is 0: for verbs that take no arguments. */
 int expect_no_arguments(const char *verb, int argc, char **argv);
 
+/* Both: for a verb that takes no arguments and acts on the backend. */
+int open_backend_for(const char *verb, const struct options *options,
+		     int argc, char **argv, struct backend *b);
+
 struct printer;
 typedef void (*print_item_fn)(struct printer *p, size_t index, void *arg);
 
