@@ -119,18 +119,6 @@ counter_is_exact() {
 
 # --- UDP flows and rule changes ------------------------------------------------
 
-# udp_sender OUT: from the client, one UDP flow (fixed source port) to port 80
-# of the server that never pauses for long: a datagram every 100 ms, each
-# answer appended to OUT. It keeps its conntrack entry alive throughout.
-udp_sender() {
-	(
-		close_conn_fds
-		exec ip netns exec "$CLIENT" sh -c 'while :; do echo ping; sleep 0.1; done |
-			exec socat -T 60 - UDP4:'"$SERVER_IP4"':80,sourceport=40000' >"$1" 2>/dev/null
-	) &
-	echo $! >>"$TMP_DIR/pids"
-}
-
 # udp_answerer NS PORT: answers every datagram at once with "srvPORT", over
 # IPv4 and IPv6 (socat's UDP listener forks one child per peer and would
 # answer a steady flow once).
@@ -153,29 +141,33 @@ while True:
 		fail "the UDP answerer on port $2 of $1 did not come up"
 }
 
-# answered_since FILE N WANT: a line WANT in FILE after its first N lines.
-answered_since() {
-	local line n=0
-	[[ -r $1 ]] || return 1
-	while read -r line; do
-		n=$((n + 1))
-		((n > $2)) && [[ $line == "$3" ]] && return 0
-	done <"$1"
-	return 1
+# udp_expect WANT WHEN: the next datagram of the flow opened as "udp" is
+# answered by WANT. One datagram at a time, each answered before the next
+# leaves, so that no answer is on its way while a rule changes: the old
+# service's answer to a datagram it got before the change would make a
+# conntrack entry of its own, the other way round, that keeps the flow on
+# the old port (README, "Rules apply to new connections").
+udp_expect() {
+	local out=$TMP_DIR/conn-udp/out n got
+	n=$(wc -l <"$out")
+	conn_send udp ping
+	busywait 10000 more_lines_than "$out" "$n" ||
+		fail "the UDP flow got no answer $2"
+	got=$(tail -n 1 "$out")
+	[[ $got == "$1" ]] || fail "the UDP flow was answered by '$got' $2, not by '$1'"
 }
 
-lines_of() {
-	local n
-	n=$(wc -l <"$1")
-	echo "${n// /}"
+more_lines_than() {
+	(($(wc -l <"$1") > $2))
 }
 
-# A steady UDP sender moves to the target as soon as a rule is added and
-# back when it is deleted (its conntrack entry is deleted with each change);
-# with --keep-conntrack it stays where it was. An established TCP connection
+# A UDP flow that stays (one socket, its conntrack entry alive) moves to
+# the target with the next datagram after a rule is added and back after it
+# is deleted (its conntrack entry is deleted with each change); with
+# --keep-conntrack it stays where it was. An established TCP connection
 # through another rule is never touched, even by flush.
 udp_flow_follows_rules() {
-	local keep=$1 out=$TMP_DIR/udp n
+	local keep=$1
 	setup_topology
 	udp_answerer "$SERVER" 80
 	udp_answerer "$SERVER" 8080
@@ -183,36 +175,25 @@ udp_flow_follows_rules() {
 	cmd_ok pr "$SERVER" add 81 8081
 	open_conn tcp "$CLIENT" "$SERVER_IP4" 81
 	conn_expect tcp srv8081
-	udp_sender "$out"
-	busywait 10000 answered_since "$out" 0 srv80 || fail "the UDP flow got no answer from port 80"
-	n=$(lines_of "$out")
+	open_conn udp "$CLIENT" "$SERVER_IP4" 80 udp
+	udp_expect srv80 "before any rule"
 	if [[ $keep == keep ]]; then
 		cmd_ok pr "$SERVER" --keep-conntrack add udp 80 8080
-		busywait 10000 answered_since "$out" "$((n + 10))" srv80 ||
-			fail "the UDP flow stopped after add --keep-conntrack: $(tail -n 3 "$out" | tr '\n' ' ')"
-		! answered_since "$out" "$n" srv8080 ||
-			fail "add --keep-conntrack moved the UDP flow to 8080"
+		udp_expect srv80 "after add --keep-conntrack"
+		udp_expect srv80 "after add --keep-conntrack, again"
 		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080 udp
 		cmd_ok pr "$SERVER" --keep-conntrack flush
 	else
 		cmd_ok pr "$SERVER" add udp 80 8080
-		busywait 10000 answered_since "$out" "$n" srv8080 ||
-			fail "the UDP flow did not move to 8080 after add: $(tail -n 3 "$out" | tr '\n' ' ')"
-		n=$(lines_of "$out")
+		udp_expect srv8080 "after add"
 		cmd_ok pr "$SERVER" del udp 80
-		busywait 10000 answered_since "$out" "$n" srv80 ||
-			fail "the UDP flow did not come back to 80 after del"
+		udp_expect srv80 "after del"
 		cmd_ok pr "$SERVER" add udp 80 8080
-		busywait 10000 answered_since "$out" "$(lines_of "$out")" srv8080 ||
-			fail "the UDP flow did not move to 8080 after a second add"
-		n=$(lines_of "$out")
+		udp_expect srv8080 "after a second add"
 		cmd_ok pr "$SERVER" flush
-		busywait 10000 answered_since "$out" "$n" srv80 ||
-			fail "the UDP flow did not come back to 80 after flush"
-		n=$(lines_of "$out")
+		udp_expect srv80 "after flush"
 		echo "udp 80 to 8080" | cmd_ok pr "$SERVER" restore
-		busywait 10000 answered_since "$out" "$n" srv8080 ||
-			fail "the UDP flow did not move to 8080 after restore"
+		udp_expect srv8080 "after restore"
 	fi
 	conn_send tcp still-there
 	conn_expect tcp still-there

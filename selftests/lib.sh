@@ -286,7 +286,8 @@ expect_answer() {
 		fail "${5:-tcp} from ${1#"$NS_PREFIX"} to $2 port $3: wanted '$4', got '${got:-none}'"
 }
 
-# open_conn NAME NS HOST PORT: a connection kept open in the background;
+# open_conn NAME NS HOST PORT [PROTO]: a connection (a UDP flow with PROTO
+# udp: one socket, one source port) kept open in the background;
 # conn_send NAME LINE writes to it, conn_expect NAME LINE waits for LINE
 # in what it received, conn_close NAME ends it. Its limits (300 s in all,
 # 240 s idle) only end a run that hangs: a scenario on the debug kernel
@@ -300,7 +301,7 @@ open_conn() {
 	(
 		close_conn_fds
 		exec ip netns exec "$2" timeout 300 socat -T 240 -t 5 - \
-			"$(socat_addr tcp "$3" "$4")" <"$dir/in" >"$dir/out" 2>"$dir/err"
+			"$(socat_addr "${5:-tcp}" "$3" "$4")" <"$dir/in" >"$dir/out" 2>"$dir/err"
 	) &
 	echo $! >"$dir/pid"
 	disown $!
@@ -437,13 +438,13 @@ lines() {
 # and deleted. The probe may take several tries under a slow emulator, so
 # the caller's events are those after the last "del tcp 1" (monitor_events).
 start_monitor() {
-	local mon=$1 i
+	local mon=$1 tries
 	(
 		close_conn_fds
 		exec ip netns exec "$SERVER" "$PORTREDIR" -b "$BACKEND" monitor >"$mon" 2>&1
 	) &
 	echo $! >>"$TMP_DIR/pids"
-	for i in $(seq 1 20); do
+	for ((tries = 0; tries < 20; tries++)); do
 		pr "$SERVER" add 1 1 >/dev/null 2>&1
 		busywait 1000 grep -qx "add tcp 1 to 1" "$mon" && break
 		pr "$SERVER" del 1 >/dev/null 2>&1

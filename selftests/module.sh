@@ -65,7 +65,7 @@ resets_from_server() {
 # the module"): the established TCP one is reset at its next packet, the UDP
 # flow goes on to the original port.
 rmmod_with_rules_and_traffic() {
-	local ko=${PORTREDIR_KO:-$SELFTEST_DIR/../kmod/portredir.ko} traffic traffic_pid i count got resets
+	local ko=${PORTREDIR_KO:-$SELFTEST_DIR/../kmod/portredir.ko} traffic traffic_pid count got resets
 	[[ $BACKEND == kmod ]] || skip "module unload concerns the kmod backend only"
 	[[ -r $ko ]] || skip "no module file to reinsert (set PORTREDIR_KO)"
 	checktool "rmmod --version" "needed to unload the module"
@@ -97,7 +97,7 @@ rmmod_with_rules_and_traffic() {
 	traffic=$TMP_DIR/traffic
 	(
 		close_conn_fds
-		for i in $(seq 1 200); do
+		for _ in $(seq 1 200); do
 			[[ -e $traffic.stop ]] && break
 			printf '%s\n' "$(probe "$CLIENT" "$SERVER_IP4" 80)" >>"$traffic.answers"
 		done

@@ -35,7 +35,7 @@ flush_removes_all() {
 # --- list --------------------------------------------------------------------
 
 list_shows_rule_and_counters() {
-	local before after i
+	local before after
 	setup_topology
 	listen "$SERVER" 8080
 	cmd_ok pr "$SERVER" list
@@ -47,7 +47,7 @@ list_shows_rule_and_counters() {
 		fail "list does not show 'tcp 80 ... 8080': $(cat "$TMP_DIR/out")"
 	before=$(connections_of 80)
 	[[ $before =~ ^[0-9]+$ ]] || fail "list shows no connection counter: $(cat "$TMP_DIR/out")"
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		expect_answer "$CLIENT" "$SERVER_IP4" 80 srv8080
 	done
 	expect_answer "$SERVER" ::1 80 srv8080
