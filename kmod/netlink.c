@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 
-#include <linux/netdevice.h>
 #include <linux/portredir.h>
 #include <net/genetlink.h>
 #include <net/sock.h>

@@ -7,7 +7,6 @@
 #include <linux/netdevice.h>
 #include <linux/portredir.h>
 #include <linux/rtnetlink.h>
-#include <net/netns/generic.h>
 
 #include "conntrack.h"
 #include "hook.h"
